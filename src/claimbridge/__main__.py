@@ -1,0 +1,5 @@
+"""``python -m claimbridge`` is the ``claimbridge`` command."""
+
+from claimbridge.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The HTTP API under ``/api/v1``: reads input, calls one service, renders the result."""

@@ -1,0 +1,26 @@
+"""What every request handler can reach: settings, database, clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from claimbridge.clock import Clock
+from claimbridge.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+
+
+def app_context(request: Request) -> AppContext:
+    """FastAPI dependency: the context ``create_app`` stored on the app."""
+    ctx: AppContext = request.app.state.context
+    return ctx

@@ -1,0 +1,1 @@
+"""Billing: claims, 837P generation, 835 remittance posting, KPIs."""

@@ -1,0 +1,1 @@
+"""The ``claimbridge`` console command, one module per command group."""

@@ -1,0 +1,31 @@
+"""The ``claimbridge`` console command."""
+
+from __future__ import annotations
+
+import typer
+
+from claimbridge.cli import init as init_command
+from claimbridge.cli import serve as serve_command
+from claimbridge.cli.common import private_umask
+
+app = typer.Typer(
+    name="claimbridge",
+    help="A secure billing exchange between medical practices and billing companies.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Typer's pretty tracebacks print local variables, which may hold PHI.
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _main() -> None:
+    private_umask()
+
+
+app.command("init")(init_command.init)
+app.command("serve")(serve_command.serve)
+
+
+def main() -> None:
+    app()

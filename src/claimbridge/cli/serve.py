@@ -1,0 +1,51 @@
+"""``claimbridge serve``: the HTTPS server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from claimbridge.api.app import create_app
+from claimbridge.api.server import build_server, listen
+from claimbridge.cli.common import DataDirOption, JsonOption, console, print_json, settings_for
+from claimbridge.cli.errors import reported
+from claimbridge.crypto.tls import certificate_fingerprint
+from claimbridge.datadir import DEFAULT_DATA_DIR
+from claimbridge.instance.open import open_database, require_initialised
+
+
+def serve(
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (0 picks a free one).")] = None,
+    json: JsonOption = False,
+) -> None:
+    """Run the HTTPS server (TLS only; there is no plain-HTTP listener)."""
+    with reported(as_json=json):
+        settings = settings_for(data_dir, host=host, port=port)
+        require_initialised(settings)
+        engine = open_database(settings, upgrade=True)
+        app = create_app(settings, engine=engine)
+        server = build_server(
+            app,
+            certfile=str(settings.cert_file),
+            keyfile=str(settings.key_file),
+            log_level=settings.log_level,
+        )
+        sock = listen(settings.host, settings.port)
+        bound_host, bound_port = sock.getsockname()[:2]
+        shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+        url = f"https://{shown_host}:{bound_port}"
+        fingerprint = certificate_fingerprint(settings.cert_file.read_bytes())
+        if json:
+            print_json({"url": url, "tls_fingerprint": fingerprint}, one_line=True)
+        else:
+            console.print(f"[bold green]claimbridge[/bold green] serving on {escape(url)}")
+            console.print(f"  certificate SHA-256 fingerprint: {fingerprint}", soft_wrap=True)
+            console.print("  press Ctrl+C to stop")
+        try:
+            server.run(sockets=[sock])
+        finally:
+            engine.dispose()

@@ -1,0 +1,1 @@
+"""Compliance: accounting of disclosures, breach impact, scheduled reports."""

@@ -1,0 +1,179 @@
+"""Settings, read from ``CLAIMBRIDGE_*`` variables and the data directory's config file.
+
+Precedence, highest first: values passed in code (command-line flags),
+environment variables (``CLAIMBRIDGE_DATABASE_URL`` …), the config file
+``claimbridge.toml`` in the data directory, then the defaults below.
+
+The defaults are right for the embedded default on one machine
+(``environment = "development"``: SQLite, a self-signed certificate,
+loopback only). ``production`` refuses the defaults that are only safe on
+a laptop; ``check_production`` says which.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from claimbridge.datadir import DataDir
+from claimbridge.errors import ConfigError
+
+Environment = Literal["development", "production"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLAIMBRIDGE_",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(default=Path("claimbridge-data"))
+    environment: Environment = "development"
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; empty means the SQLite file in the data directory.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=0, le=65535, description="0 picks a free port.")
+    tls_cert_file: Path | None = Field(
+        default=None, description="PEM certificate chain; empty means the generated one."
+    )
+    tls_key_file: Path | None = None
+    max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("sqlite:///", "postgresql+psycopg://")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB")
+        return url
+
+    @property
+    def paths(self) -> DataDir:
+        return DataDir(self.data_dir)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or self.paths.sqlite_url
+
+    @property
+    def uses_operator_tls(self) -> bool:
+        return self.tls_cert_file is not None
+
+    @property
+    def cert_file(self) -> Path:
+        return self.tls_cert_file or self.paths.tls_cert
+
+    @property
+    def key_file(self) -> Path:
+        return self.tls_key_file or self.paths.tls_key
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # ``toml_file`` in model_config is set per data directory by _reading.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def _reading(config_file: Path | None) -> type[Settings]:
+    """A ``Settings`` class that also reads ``config_file``.
+
+    The config file lives in the data directory, which is itself a setting,
+    so the directory is resolved first and the class made for it.
+    """
+    config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+    return type("FileSettings", (Settings,), {"model_config": config})
+
+
+def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Settings for the data directory given (flag), or from ``CLAIMBRIDGE_DATA_DIR``."""
+    config_file: Path | None = None
+    try:
+        if data_dir is None:
+            data_dir = _reading(None)().data_dir
+        config_file = DataDir(data_dir).config_file
+        settings = _reading(config_file if config_file.is_file() else None)(
+            data_dir=data_dir, **overrides
+        )
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc), where=_first_location(exc)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"The config file is not valid TOML: {exc}", where=str(config_file)
+        ) from None
+    if settings.environment == "production":
+        check_production(settings)
+    return settings
+
+
+def check_production(settings: Settings) -> None:
+    """Refuse the defaults that are only safe for a development machine."""
+    problems = []
+    if not settings.uses_operator_tls:
+        problems.append(
+            "give tls_cert_file and tls_key_file "
+            "(a self-signed certificate is not fit for production)"
+        )
+    if settings.tls_cert_file is not None and settings.tls_key_file is None:
+        problems.append("tls_key_file is required with tls_cert_file")
+    if settings.database_url is None or settings.database_url.startswith("sqlite"):
+        problems.append("use PostgreSQL (CLAIMBRIDGE_DATABASE_URL=postgresql+psycopg://…)")
+    if settings.log_level == "debug":
+        problems.append("log_level debug is refused in production")
+    if problems:
+        raise ConfigError(
+            "Insecure settings for production: " + "; ".join(problems) + ".",
+            where="environment",
+        )
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        name = ".".join(str(p) for p in error["loc"]) or "settings"
+        parts.append(f"{name}: {error['msg']}")
+    return "Invalid configuration: " + "; ".join(parts)
+
+
+def _first_location(exc: ValidationError) -> str | None:
+    errors = exc.errors()
+    return ".".join(str(p) for p in errors[0]["loc"]) if errors else None
+
+
+CONFIG_TEMPLATE = """\
+# claimbridge configuration. Environment variables CLAIMBRIDGE_<NAME> override
+# these values; command-line flags override both.
+
+# "development" allows the embedded defaults (SQLite, a self-signed
+# certificate); "production" refuses them.
+environment = "development"
+
+# Empty: the SQLite database in this folder. For PostgreSQL:
+# database_url = "postgresql+psycopg://claimbridge@db.example.org:5432/claimbridge"
+
+host = "127.0.0.1"
+port = 8443
+
+# Empty: the self-signed certificate in tls/ generated by `claimbridge init`.
+# tls_cert_file = "/etc/claimbridge/tls/fullchain.pem"
+# tls_key_file = "/etc/claimbridge/tls/privkey.pem"
+
+log_level = "info"
+"""

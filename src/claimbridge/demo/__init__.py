@@ -1,0 +1,1 @@
+"""The demo: synthetic, deterministic practices, vendors, users and patients."""

@@ -1,0 +1,1 @@
+"""Exchange: signed batches in, signed receipts out, atomic ingest."""

@@ -1,0 +1,1 @@
+"""Claim integrity: rules that catch unbundling, upcoding and services not provided."""

@@ -1,0 +1,45 @@
+"""The audit event table.
+
+Events carry no PHI values: the patient reference is a keyed HMAC. The
+chain columns (``prev_hash``, ``event_hash``) are filled by ``audit/``;
+the append-only triggers and the Merkle tree come with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from claimbridge.storage.base import Base, BigInt
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('success', 'denied', 'failure')", name="outcome"),
+        Index("ix_audit_events_tenant_time", "tenant_id", "occurred_at"),
+        Index("ix_audit_events_patient_ref", "patient_ref"),
+    )
+
+    # The sequence number is the log's total order; it is a position in a
+    # public log, not an identifier of anything a user owns.
+    seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    occurred_at: Mapped[datetime]
+    actor_user_id: Mapped[str | None] = mapped_column(String(36))
+    actor_org_id: Mapped[str | None] = mapped_column(String(36))
+    actor_roles: Mapped[list[str]] = mapped_column(JSON)
+    auth_method: Mapped[str | None] = mapped_column(String(30))
+    source_address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    resource_type: Mapped[str | None] = mapped_column(String(50))
+    resource_id: Mapped[str | None] = mapped_column(String(100))
+    tenant_id: Mapped[str | None] = mapped_column(String(36))
+    patient_ref: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(30))
+    outcome: Mapped[str] = mapped_column(String(10))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    event_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))

@@ -1,0 +1,26 @@
+"""Every mapped table, imported in one place so the metadata is complete.
+
+Alembic's ``env.py`` and the schema check read ``Base.metadata`` from here.
+"""
+
+from claimbridge.storage.audit import AuditEvent
+from claimbridge.storage.base import Base
+from claimbridge.storage.batches import Batch
+from claimbridge.storage.claims import Claim, ServiceLine
+from claimbridge.storage.clinical import Coverage, Encounter, Patient
+from claimbridge.storage.orgs import Engagement, Organisation, User, UserRole
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Batch",
+    "Claim",
+    "Coverage",
+    "Encounter",
+    "Engagement",
+    "Organisation",
+    "Patient",
+    "ServiceLine",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,1 @@
+"""Vendors: risk questionnaires, scoring, BAAs and the engagement lifecycle."""

@@ -1,0 +1,1 @@
+"""Pages for people (Jinja2 + htmx): read input, call one service, render."""

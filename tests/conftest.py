@@ -1,0 +1,130 @@
+"""Shared fixtures: the database backends every storage test runs on.
+
+``db_url`` is parametrised over SQLite and PostgreSQL. The PostgreSQL side
+creates a fresh database for the run on the server at 127.0.0.1:5432
+(``CLAIMBRIDGE_TEST_POSTGRES_URL`` overrides it) and drops it afterwards.
+Where no server answers, those cases skip with the reason shown, except
+under ``CI=true``, where a missing PostgreSQL fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from claimbridge.clock import FixedClock
+from claimbridge.storage import migrate
+from claimbridge.storage.db import make_engine
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CLAIMBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _postgres_unavailable() -> str | None:
+    try:
+        engine = make_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not here"
+        where = make_url(POSTGRES_ADMIN_URL).render_as_string()
+        return f"PostgreSQL at {where} unreachable: {type(exc).__name__}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """An admin URL on a PostgreSQL server that answers (or skip/fail)."""
+    reason = _postgres_unavailable()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        pytest.skip(reason)
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def make_postgres_database(postgres_server: str) -> Iterator[object]:
+    """A factory of fresh, empty PostgreSQL databases, all dropped at the end."""
+    admin = make_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"claimbridge_test_{secrets.token_hex(6)}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+
+    yield create
+    with admin.connect() as connection:
+        for name in created:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'claimbridge.db'}"
+    factory = request.getfixturevalue("make_postgres_database")
+    return factory()  # type: ignore[operator, no-any-return]
+
+
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_server")
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database of each backend, for migration tests."""
+    return empty_database_url(backend, tmp_path, request)
+
+
+@pytest.fixture(scope="session", params=BACKENDS, ids=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """One migrated database per backend for the whole run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'claimbridge.db'}"
+    else:
+        url = request.getfixturevalue("make_postgres_database")()
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back when the test ends.
+
+    The test's own commits become savepoints inside one outer transaction.
+    """
+    with engine.connect() as connection:
+        outer = connection.begin()
+        db = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield db
+        finally:
+            db.close()
+            outer.rollback()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 3, 2, 14, 30, tzinfo=UTC))

@@ -1,0 +1,70 @@
+"""A real claimbridge server over real TLS, on a free loopback port."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from claimbridge.api.app import create_app
+from claimbridge.api.server import build_server, listen
+from claimbridge.clock import SystemClock
+from claimbridge.config import Settings, load_settings
+from claimbridge.instance.setup import init_instance
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    base_url: str
+    host: str
+    port: int
+    cert_file: Path
+    settings: Settings
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        context = ssl.create_default_context(cafile=str(self.cert_file))
+        return httpx.Client(base_url=self.base_url, verify=context, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def server_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("server") / "data"
+    settings = load_settings(root)
+    init_instance(settings, clock=SystemClock())
+    return settings
+
+
+@pytest.fixture(scope="session")
+def running_server(server_data_dir: Settings, engine: Engine) -> Iterator[RunningServer]:
+    """The app on ``engine`` (each backend), served by uvicorn over TLS in a thread."""
+    settings = server_data_dir
+    app = create_app(settings, engine=engine)
+    server = build_server(
+        app, certfile=str(settings.cert_file), keyfile=str(settings.key_file), log_level="warning"
+    )
+    sock = listen("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    yield RunningServer(
+        base_url=f"https://localhost:{port}",
+        host="127.0.0.1",
+        port=port,
+        cert_file=settings.cert_file,
+        settings=settings,
+    )
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()

@@ -1,0 +1,57 @@
+"""The layer rules of DESIGN.md hold, and the contract that says so can fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = [
+    sys.executable,
+    "-c",
+    "from importlinter.cli import lint_imports_command; lint_imports_command()",
+]
+
+
+def _lint(src: Path, config: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    return subprocess.run(
+        [*LINT_IMPORTS, str(config), "--no-cache"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=src.parent,
+        check=False,
+    )
+
+
+def test_the_package_keeps_its_layers() -> None:
+    result = _lint(ROOT / "src", ROOT / "pyproject.toml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def _copy_with_import(tmp_path: Path, module: str, statement: str) -> Path:
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "src" / "claimbridge", src / "claimbridge")
+    target = src / "claimbridge" / module
+    target.write_text(target.read_text() + f"\n{statement}\n")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return src
+
+
+def test_contract_fails_when_formats_imports_storage(tmp_path: Path) -> None:
+    src = _copy_with_import(tmp_path, "formats/__init__.py", "import claimbridge.storage.db")
+    result = _lint(src, tmp_path / "pyproject.toml")
+    assert result.returncode != 0
+    assert "claimbridge.formats -> claimbridge.storage" in result.stdout
+
+
+def test_contract_fails_when_storage_reaches_up_to_the_gateway(tmp_path: Path) -> None:
+    src = _copy_with_import(tmp_path, "storage/db.py", "import claimbridge.phi")
+    result = _lint(src, tmp_path / "pyproject.toml")
+    assert result.returncode != 0
+    assert "claimbridge.storage.db -> claimbridge.phi" in result.stdout
