@@ -25,6 +25,9 @@ The modules, each pure (no database, no configuration, no clock):
     wraps other keys. ``providers.local.LocalKeyProvider`` keeps it in a
     passphrase-protected key file; Vault Transit, a cloud KMS or a PKCS#11
     HSM are one more class each.
+``keyring``
+    The key hierarchy in the database: tenant KEK versions wrapped by the
+    provider's root key, data keys wrapped by those, cached unwrapped.
 ``tls``
     The self-signed server certificate of the embedded default.
 ``errors``
