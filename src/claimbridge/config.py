@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -49,6 +49,16 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate chain; empty means the generated one."
     )
     tls_key_file: Path | None = None
+    key_provider: Literal["local"] = Field(
+        default="local", description="Where the root key lives: a local key file."
+    )
+    key_file: Path | None = Field(
+        default=None, description="The root key file; empty means keys/root.key in the data dir."
+    )
+    key_passphrase: SecretStr | None = Field(
+        default=None,
+        description="Unlocks the key file. Set CLAIMBRIDGE_KEY_PASSPHRASE; never in the file.",
+    )
     max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -58,6 +68,10 @@ class Settings(BaseSettings):
         if url and not url.startswith(("sqlite:///", "postgresql+psycopg://")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB")
         return url
+
+    @property
+    def root_key_file(self) -> Path:
+        return self.key_file or self.paths.root_key
 
     @property
     def paths(self) -> DataDir:
@@ -72,11 +86,11 @@ class Settings(BaseSettings):
         return self.tls_cert_file is not None
 
     @property
-    def cert_file(self) -> Path:
+    def tls_cert(self) -> Path:
         return self.tls_cert_file or self.paths.tls_cert
 
     @property
-    def key_file(self) -> Path:
+    def tls_key(self) -> Path:
         return self.tls_key_file or self.paths.tls_key
 
     @classmethod
@@ -109,6 +123,7 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
         if data_dir is None:
             data_dir = _reading(None)().data_dir
         config_file = DataDir(data_dir).config_file
+        _refuse_secrets_in_file(config_file)
         settings = _reading(config_file if config_file.is_file() else None)(
             data_dir=data_dir, **overrides
         )
@@ -123,6 +138,17 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
     return settings
 
 
+def _refuse_secrets_in_file(config_file: Path) -> None:
+    # A passphrase in the config file would sit beside the key file it
+    # unlocks, in every backup of the data directory.
+    if config_file.is_file() and "key_passphrase" in tomllib.loads(config_file.read_text()):
+        raise ConfigError(
+            "key_passphrase may not be written in the config file; "
+            "set CLAIMBRIDGE_KEY_PASSPHRASE in the environment instead.",
+            where=str(config_file),
+        )
+
+
 def check_production(settings: Settings) -> None:
     """Refuse the defaults that are only safe for a development machine."""
     problems = []
@@ -135,6 +161,10 @@ def check_production(settings: Settings) -> None:
         problems.append("tls_key_file is required with tls_cert_file")
     if settings.database_url is None or settings.database_url.startswith("sqlite"):
         problems.append("use PostgreSQL (CLAIMBRIDGE_DATABASE_URL=postgresql+psycopg://…)")
+    if settings.paths.demo_passphrase.exists():
+        problems.append(
+            f"remove {settings.paths.demo_passphrase} and give CLAIMBRIDGE_KEY_PASSPHRASE instead"
+        )
     if settings.log_level == "debug":
         problems.append("log_level debug is refused in production")
     if problems:
@@ -176,4 +206,10 @@ port = 8443
 # tls_key_file = "/etc/claimbridge/tls/privkey.pem"
 
 log_level = "info"
+
+# The root key: a key file sealed with a passphrase (scrypt + AES-256-GCM).
+# The passphrase comes from CLAIMBRIDGE_KEY_PASSPHRASE (or a prompt); it is
+# never read from this file.
+key_provider = "local"
+# key_file = "/etc/claimbridge/root.key"
 """

@@ -5,6 +5,8 @@ Layout (all under one folder, mode 0700, files 0600)::
     claimbridge.toml   configuration (see ``config.py``)
     claimbridge.db     the SQLite database of the embedded default (+ -wal, -shm)
     blobs/             encrypted blobs (uploaded batches, generated files, evidence)
+    keys/root.key      the root key, sealed under a passphrase (local key provider)
+    keys/passphrase    development only: the generated passphrase (move it away!)
     tls/cert.pem       the server certificate (self-signed unless the operator gave one)
     tls/key.pem        its private key
     logs/              server logs (never PHI)
@@ -55,6 +57,18 @@ class DataDir:
     @property
     def tls_key(self) -> Path:
         return self.tls / "key.pem"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def root_key(self) -> Path:
+        return self.keys / "root.key"
+
+    @property
+    def demo_passphrase(self) -> Path:
+        return self.keys / "passphrase"
 
     @property
     def logs(self) -> Path:

@@ -1,5 +1,8 @@
 """``claimbridge init``: create a data directory, idempotently.
 
+Steps: the private folder, the config file, the blob and log folders, the
+TLS certificate, the root key, and the database at the schema head.
+
 Each step checks before it acts, so a second run on a finished directory
 changes nothing (``InitReport.created`` is empty) and a run after a crash
 finishes what the first began. A directory others can read is refused
@@ -21,6 +24,7 @@ from claimbridge.datadir import (
     write_private_file,
 )
 from claimbridge.errors import ConfigError
+from claimbridge.instance.keys import create_root_key
 from claimbridge.storage import migrate
 from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.db import is_sqlite, make_engine, prepare_sqlite_file
@@ -34,6 +38,8 @@ class InitReport:
     schema_revision: tuple[str, ...]
     tls_cert: Path
     tls_fingerprint: str
+    root_key_file: Path
+    generated_passphrase_file: Path | None
 
 
 @dataclass
@@ -55,6 +61,9 @@ def init_instance(settings: Settings, *, clock: Clock) -> InitReport:
     _write_config(paths, steps)
     _make_blob_store(paths, steps)
     _make_tls(settings, paths, steps, clock=clock)
+    created_key = create_root_key(settings)
+    if created_key is not None:
+        steps.did(f"root key {created_key.key_file}")
     revision = _migrate(settings, paths, steps)
     require_private(paths.root)
     return InitReport(
@@ -62,8 +71,12 @@ def init_instance(settings: Settings, *, clock: Clock) -> InitReport:
         database=_describe_database(settings),
         created=tuple(steps.created),
         schema_revision=revision,
-        tls_cert=settings.cert_file,
-        tls_fingerprint=certificate_fingerprint(settings.cert_file.read_bytes()),
+        tls_cert=settings.tls_cert,
+        tls_fingerprint=certificate_fingerprint(settings.tls_cert.read_bytes()),
+        root_key_file=settings.root_key_file,
+        generated_passphrase_file=(
+            created_key.generated_passphrase_file if created_key is not None else None
+        ),
     )
 
 
@@ -83,7 +96,7 @@ def _make_blob_store(paths: DataDir, steps: _Steps) -> None:
 
 def _make_tls(settings: Settings, paths: DataDir, steps: _Steps, *, clock: Clock) -> None:
     if settings.uses_operator_tls:
-        for given in (settings.cert_file, settings.key_file):
+        for given in (settings.tls_cert, settings.tls_key):
             if not given.is_file():
                 raise ConfigError(f"TLS file {given} does not exist.", where=str(given))
         return

@@ -7,6 +7,7 @@
 - ``claims.py``    claims and service lines
 - ``batches.py``   batches received from practices
 - ``audit.py``     the audit event table
+- ``keys.py``      wrapped tenant KEKs and data keys (never a key in the clear)
 - ``migrate.py``   Alembic upgrade to head and the schema check
 - ``blobs.py``     the blob folder
 - ``migrations/``  the Alembic history (one head)

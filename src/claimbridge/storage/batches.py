@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Tables this one points at, so their metadata exists whenever this one is used.
+from claimbridge.storage import orgs  # noqa: F401
 from claimbridge.storage.base import Base, id_column
 
 

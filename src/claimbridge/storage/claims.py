@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# Tables this one points at, so their metadata exists whenever this one is used.
+from claimbridge.storage import batches, clinical, orgs  # noqa: F401
 from claimbridge.storage.base import Base, Sealed, id_column
 
 

@@ -17,6 +17,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Tables this one points at, so their metadata exists whenever this one is used.
+from claimbridge.storage import orgs  # noqa: F401
 from claimbridge.storage.base import Base, Sealed, id_column
 
 

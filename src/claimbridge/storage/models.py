@@ -8,6 +8,7 @@ from claimbridge.storage.base import Base
 from claimbridge.storage.batches import Batch
 from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Coverage, Encounter, Patient
+from claimbridge.storage.keys import DataKeyRow, TenantKek
 from claimbridge.storage.orgs import Engagement, Organisation, User, UserRole
 
 __all__ = [
@@ -16,11 +17,13 @@ __all__ = [
     "Batch",
     "Claim",
     "Coverage",
+    "DataKeyRow",
     "Encounter",
     "Engagement",
     "Organisation",
     "Patient",
     "ServiceLine",
+    "TenantKek",
     "User",
     "UserRole",
 ]

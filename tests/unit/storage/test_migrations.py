@@ -24,6 +24,8 @@ EXPECTED_TABLES = {
     "service_lines",
     "batches",
     "audit_events",
+    "tenant_keks",
+    "data_keys",
 }
 
 

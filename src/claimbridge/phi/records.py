@@ -1,0 +1,198 @@
+"""PHI records in the clear, and how they map to sealed rows.
+
+The dataclasses here are what the gateway hands out (after projection)
+and takes in; the ``*_row`` functions seal them into table rows and the
+``read_*`` functions unseal rows back. Nothing outside ``phi/`` calls
+these directly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import cast
+
+from claimbridge.phi.sealing import FieldSealer
+from claimbridge.storage.claims import Claim, ServiceLine
+from claimbridge.storage.clinical import Coverage, Encounter, Patient
+from claimbridge.types import new_id
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    line: str
+    city: str
+    state: str
+    postal_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRecord:
+    mrn: str | None
+    given_name: str
+    family_name: str
+    birth_date: date
+    sex: str | None = None
+    address: Address | None = None
+    phone: str | None = None
+    ssn: str | None = None
+    deceased_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRecord:
+    payer_name: str
+    payer_id: str
+    member_id: str
+    priority: int = 1
+    relationship: str = "self"
+    group_number: str | None = None
+    effective_from: date | None = None
+    effective_through: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EncounterRecord:
+    rendering_npi: str
+    date_of_service: date
+    place_of_service: str
+    documentation: str | None = None
+    source: str = "ehr"
+
+
+def patient_row(sealer: FieldSealer, record: PatientRecord, *, now: datetime) -> Patient:
+    row_id = new_id()
+
+    def sealed(column: str, value: str | None) -> bytes | None:
+        return sealer.seal("patients", column, row_id, value)
+
+    address = json.dumps(_address_dict(record.address)) if record.address else None
+    return Patient(
+        id=row_id,
+        practice_id=sealer.tenant,
+        mrn_index=sealer.index("patients.mrn", record.mrn),
+        name_dob_index=sealer.name_dob_index(
+            record.family_name, record.given_name, record.birth_date
+        ),
+        mrn=sealed("mrn", record.mrn),
+        given_name=sealed("given_name", record.given_name),
+        family_name=sealed("family_name", record.family_name),
+        birth_date=sealer.seal_date("patients", "birth_date", row_id, record.birth_date),
+        sex=sealed("sex", record.sex),
+        address=sealed("address", address),
+        phone=sealed("phone", record.phone),
+        ssn=sealed("ssn", record.ssn),
+        deceased_on=sealer.seal_date("patients", "deceased_on", row_id, record.deceased_on),
+        created_at=now,
+    )
+
+
+def read_patient(sealer: FieldSealer, row: Patient) -> PatientRecord:
+    def clear(column: str) -> str | None:
+        return sealer.unseal("patients", column, row.id, getattr(row, column))
+
+    address = clear("address")
+    # birth_date is NOT NULL, so it always unseals to a date.
+    birth_date = cast(date, sealer.unseal_date("patients", "birth_date", row.id, row.birth_date))
+    return PatientRecord(
+        mrn=clear("mrn"),
+        given_name=clear("given_name") or "",
+        family_name=clear("family_name") or "",
+        birth_date=birth_date,
+        sex=clear("sex"),
+        address=Address(**json.loads(address)) if address else None,
+        phone=clear("phone"),
+        ssn=clear("ssn"),
+        deceased_on=sealer.unseal_date("patients", "deceased_on", row.id, row.deceased_on),
+    )
+
+
+def coverage_row(
+    sealer: FieldSealer, patient_id: str, record: CoverageRecord, *, now: datetime
+) -> Coverage:
+    row_id = new_id()
+    return Coverage(
+        id=row_id,
+        practice_id=sealer.tenant,
+        patient_id=patient_id,
+        payer_name=record.payer_name,
+        payer_id=record.payer_id,
+        priority=record.priority,
+        relationship_code=record.relationship,
+        member_id_index=sealer.index("coverages.member_id", record.member_id),
+        member_id=sealer.seal("coverages", "member_id", row_id, record.member_id),
+        group_number=sealer.seal("coverages", "group_number", row_id, record.group_number),
+        effective_from=record.effective_from,
+        effective_through=record.effective_through,
+        created_at=now,
+    )
+
+
+def read_coverage(sealer: FieldSealer, row: Coverage) -> CoverageRecord:
+    return CoverageRecord(
+        payer_name=row.payer_name,
+        payer_id=row.payer_id,
+        member_id=sealer.unseal("coverages", "member_id", row.id, row.member_id) or "",
+        priority=row.priority,
+        relationship=row.relationship_code,
+        group_number=sealer.unseal("coverages", "group_number", row.id, row.group_number),
+        effective_from=row.effective_from,
+        effective_through=row.effective_through,
+    )
+
+
+def encounter_row(
+    sealer: FieldSealer, patient_id: str, record: EncounterRecord, *, now: datetime
+) -> Encounter:
+    row_id = new_id()
+    return Encounter(
+        id=row_id,
+        practice_id=sealer.tenant,
+        patient_id=patient_id,
+        rendering_npi=record.rendering_npi,
+        date_of_service=record.date_of_service,
+        place_of_service=record.place_of_service,
+        documentation=sealer.seal("encounters", "documentation", row_id, record.documentation),
+        source=record.source,
+        attested_at=now if record.source == "attestation" else None,
+        created_at=now,
+    )
+
+
+def read_encounter(sealer: FieldSealer, row: Encounter) -> EncounterRecord:
+    return EncounterRecord(
+        rendering_npi=row.rendering_npi,
+        date_of_service=row.date_of_service,
+        place_of_service=row.place_of_service,
+        documentation=sealer.unseal("encounters", "documentation", row.id, row.documentation),
+        source=row.source,
+    )
+
+
+def seal_patient_account(sealer: FieldSealer, claim: Claim, account: str | None) -> None:
+    """CLM01, the patient's account number, identifies a person: sealed to its claim row."""
+    claim.patient_account = sealer.seal("claims", "patient_account", claim.id, account)
+
+
+def read_patient_account(sealer: FieldSealer, claim: Claim) -> str | None:
+    return sealer.unseal("claims", "patient_account", claim.id, claim.patient_account)
+
+
+def _address_dict(address: Address) -> dict[str, str]:
+    return {
+        "line": address.line,
+        "city": address.city,
+        "state": address.state,
+        "postal_code": address.postal_code,
+    }
+
+
+__all__ = [
+    "Address",
+    "Claim",
+    "CoverageRecord",
+    "EncounterRecord",
+    "PatientRecord",
+    "ServiceLine",
+]
