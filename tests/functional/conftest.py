@@ -47,7 +47,7 @@ def running_server(server_data_dir: Settings, engine: Engine) -> Iterator[Runnin
     settings = server_data_dir
     app = create_app(settings, engine=engine)
     server = build_server(
-        app, certfile=str(settings.cert_file), keyfile=str(settings.key_file), log_level="warning"
+        app, certfile=str(settings.tls_cert), keyfile=str(settings.tls_key), log_level="warning"
     )
     sock = listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
@@ -62,7 +62,7 @@ def running_server(server_data_dir: Settings, engine: Engine) -> Iterator[Runnin
         base_url=f"https://localhost:{port}",
         host="127.0.0.1",
         port=port,
-        cert_file=settings.cert_file,
+        cert_file=settings.tls_cert,
         settings=settings,
     )
     server.should_exit = True

@@ -22,12 +22,10 @@ def test_defaults_are_the_embedded_default(data_dir: Path) -> None:
     assert settings.environment == "development"
     assert settings.effective_database_url == f"sqlite:///{(data_dir / 'claimbridge.db').resolve()}"
     assert (settings.host, settings.port) == ("127.0.0.1", 8443)
-    assert settings.cert_file == data_dir / "tls" / "cert.pem"
+    assert settings.tls_cert == data_dir / "tls" / "cert.pem"
 
 
-def test_flag_beats_environment_beats_file(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_flag_beats_environment_beats_file(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (data_dir / "claimbridge.toml").write_text("port = 9000\nhost = '::1'\n")
     assert load_settings(data_dir).port == 9000
     monkeypatch.setenv("CLAIMBRIDGE_PORT", "9100")
@@ -80,7 +78,7 @@ def test_production_accepts_operator_tls_and_postgresql(data_dir: Path) -> None:
         tls_key_file=data_dir / "key.pem",
     )
     check_production(settings)
-    assert settings.cert_file == data_dir / "cert.pem"
+    assert settings.tls_cert == data_dir / "cert.pem"
 
 
 def test_production_refuses_debug_logging(data_dir: Path) -> None:

@@ -33,3 +33,13 @@ def show(report: InitReport) -> None:
     console.print(f"  database: {escape(report.database)}")
     console.print(f"  TLS certificate: {escape(str(report.tls_cert))}")
     console.print(f"  SHA-256 fingerprint: {report.tls_fingerprint}", soft_wrap=True)
+    console.print(f"  root key: {escape(str(report.root_key_file))}")
+    if report.generated_passphrase_file is not None:
+        where = escape(str(report.generated_passphrase_file))
+        console.print(
+            "[bold yellow]WARNING:[/bold yellow] a passphrase for the root key was generated "
+            f"and written to [bold]{where}[/bold], next to the key it unlocks. That is fine "
+            "for a demo and nothing more: move it to a password manager, set "
+            "CLAIMBRIDGE_KEY_PASSPHRASE from there, and delete the file.",
+            soft_wrap=True,
+        )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import typer
 
+from claimbridge.cli import demo as demo_command
 from claimbridge.cli import init as init_command
 from claimbridge.cli import serve as serve_command
 from claimbridge.cli.common import private_umask
@@ -21,9 +25,14 @@ app = typer.Typer(
 @app.callback()
 def _main() -> None:
     private_umask()
+    # CLAIMBRIDGE_LOG_LEVEL=debug shows the traceback of an unexpected error
+    # on stderr (it may then show PHI: for a developer's own machine only).
+    level = os.environ.get("CLAIMBRIDGE_LOG_LEVEL", "warning").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(message)s")
 
 
 app.command("init")(init_command.init)
+app.command("demo")(demo_command.demo)
 app.command("serve")(serve_command.serve)
 
 

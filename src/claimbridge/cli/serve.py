@@ -30,15 +30,15 @@ def serve(
         app = create_app(settings, engine=engine)
         server = build_server(
             app,
-            certfile=str(settings.cert_file),
-            keyfile=str(settings.key_file),
+            certfile=str(settings.tls_cert),
+            keyfile=str(settings.tls_key),
             log_level=settings.log_level,
         )
         sock = listen(settings.host, settings.port)
         bound_host, bound_port = sock.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         url = f"https://{shown_host}:{bound_port}"
-        fingerprint = certificate_fingerprint(settings.cert_file.read_bytes())
+        fingerprint = certificate_fingerprint(settings.tls_cert.read_bytes())
         if json:
             print_json({"url": url, "tls_fingerprint": fingerprint}, one_line=True)
         else:

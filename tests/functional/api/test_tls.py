@@ -38,7 +38,7 @@ def _handshake(host: str, port: int, context: ssl.SSLContext) -> str | None:
 def permissive_tls_server(running_server: RunningServer) -> Iterator[int]:
     """A bare TLS server that accepts TLS 1.0+, proving our TLS 1.1 client really works."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(str(running_server.cert_file), str(running_server.settings.key_file))
+    context.load_cert_chain(str(running_server.cert_file), str(running_server.settings.tls_key))
     context.minimum_version = ssl.TLSVersion.TLSv1
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
     listener = socket.create_server(("127.0.0.1", 0))

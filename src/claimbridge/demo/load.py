@@ -1,0 +1,336 @@
+"""Loading the demo into an instance: organisations, users, an engagement, patients.
+
+All of it lands in one transaction or none of it does. A second run on a
+data directory that already holds the demo changes nothing and reports
+the same logins (they are derived from the seed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from claimbridge.access.passwords import hash_password, verify_password
+from claimbridge.crypto.keyring import Keyring
+from claimbridge.demo.accounts import LAKESIDE, ORGS, RIVERSIDE, SUMMIT, USERS, demo_password
+from claimbridge.demo.generate import (
+    DemoClaim,
+    DemoCoverage,
+    DemoEncounter,
+    DemoPatient,
+    DemoPractice,
+    generate_practice,
+)
+from claimbridge.phi.records import (
+    Address,
+    CoverageRecord,
+    EncounterRecord,
+    PatientRecord,
+    coverage_row,
+    encounter_row,
+    patient_row,
+    seal_patient_account,
+)
+from claimbridge.phi.sealing import FieldSealer
+from claimbridge.storage.claims import Claim, ServiceLine
+from claimbridge.storage.orgs import Engagement, EngagementStatus, Organisation, User, UserRole
+from claimbridge.types import new_id
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: called as patients are written."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    email: str
+    password: str
+    roles: tuple[str, ...]
+    organisation: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    already_loaded: bool
+    seed: int
+    organisations: tuple[str, ...]
+    practices: dict[str, int]
+    patients: int
+    coverages: int
+    encounters: int
+    claims: int
+    service_lines: int
+    logins: tuple[DemoLogin, ...]
+    passwords_match_seed: bool
+
+
+def load_demo(
+    session: Session,
+    keyring: Keyring,
+    *,
+    seed: int,
+    patients: int,
+    now: datetime,
+    progress: Progress | None = None,
+) -> DemoSummary:
+    logins = tuple(
+        DemoLogin(
+            u.email, demo_password(seed, u.email), tuple(r.value for r in u.roles), u.organisation
+        )
+        for u in USERS
+    )
+    existing = session.scalars(select(Organisation).where(Organisation.name == RIVERSIDE)).first()
+    if existing is not None:
+        return _already_loaded(session, seed, logins)
+    orgs = _organisations(session, keyring, now=now)
+    _users(session, orgs, logins, now=now)
+    _engagement(session, orgs, now=now)
+    period_end = (now - timedelta(days=1)).date()
+    period_start = period_end - timedelta(days=365)
+    counts: dict[str, int] = {}
+    totals = [0, 0, 0, 0, 0]
+    for name, share in ((RIVERSIDE, patients), (LAKESIDE, max(1, patients // 5))):
+        practice = generate_practice(
+            seed=seed,
+            patients=share,
+            practice_key=name.split()[0].lower(),
+            start=period_start,
+            end=period_end,
+        )
+        orgs[name].npi = practice.group_npi
+        written = _write_practice(
+            FieldSealer(keyring, session, orgs[name].id),
+            practice,
+            now=now,
+            progress=progress,
+            stage=name,
+        )
+        counts[name] = share
+        totals = [a + b for a, b in zip(totals, written, strict=True)]
+    session.flush()
+    return DemoSummary(
+        already_loaded=False,
+        seed=seed,
+        organisations=tuple(org.name for org in ORGS),
+        practices=counts,
+        patients=totals[0],
+        coverages=totals[1],
+        encounters=totals[2],
+        claims=totals[3],
+        service_lines=totals[4],
+        logins=logins,
+        passwords_match_seed=True,
+    )
+
+
+def _organisations(session: Session, keyring: Keyring, *, now: datetime) -> dict[str, Organisation]:
+    orgs = {
+        org.name: Organisation(name=org.name, kind=org.kind.value, created_at=now) for org in ORGS
+    }
+    session.add_all(orgs.values())
+    session.flush()
+    for org in orgs.values():
+        keyring.ensure_tenant(session, org.id)
+    return orgs
+
+
+def _users(
+    session: Session, orgs: dict[str, Organisation], logins: tuple[DemoLogin, ...], *, now: datetime
+) -> None:
+    for spec, login in zip(USERS, logins, strict=True):
+        user = User(
+            organisation_id=orgs[spec.organisation].id,
+            email=spec.email,
+            display_name=spec.display_name,
+            password_hash=hash_password(login.password),
+            created_at=now,
+        )
+        user.roles.extend(UserRole(role=role.value) for role in spec.roles)
+        session.add(user)
+
+
+def _engagement(session: Session, orgs: dict[str, Organisation], *, now: datetime) -> None:
+    session.add(
+        Engagement(
+            practice_id=orgs[RIVERSIDE].id,
+            billing_company_id=orgs[SUMMIT].id,
+            status=EngagementStatus.ACTIVE.value,
+            baa_signed_at=now - timedelta(days=30),
+            assessment_expires_at=now + timedelta(days=335),
+            created_at=now - timedelta(days=45),
+        )
+    )
+
+
+def _write_practice(
+    sealer: FieldSealer,
+    practice: DemoPractice,
+    *,
+    now: datetime,
+    progress: Progress | None,
+    stage: str,
+) -> list[int]:
+    # Rows refer to each other only by id (no ORM relationships), so each
+    # table is flushed before the tables that point at it.
+    patient_ids = _write_patients(sealer, practice.patients, now=now)
+    coverage_ids = _write_coverages(sealer, practice.coverages, patient_ids, now=now)
+    encounter_ids = _write_encounters(sealer, practice.encounters, patient_ids, now=now)
+    total = len(practice.claims)
+    lines = 0
+    for done, claim in enumerate(practice.claims, start=1):
+        priority = claim.coverage_priority
+        coverage_id = coverage_ids.get((claim.patient_key, priority)) if priority else None
+        sealer.session.add(
+            _claim_row(
+                sealer,
+                claim,
+                patient_ids[claim.patient_key],
+                coverage_id,
+                encounter_ids[claim.encounter_key],
+                now=now,
+            )
+        )
+        lines += len(claim.lines)
+        if progress is not None and (done % 200 == 0 or done == total):
+            progress(stage, done, total)
+    sealer.session.flush()
+    return [len(practice.patients), len(practice.coverages), len(practice.encounters), total, lines]
+
+
+def _write_patients(
+    sealer: FieldSealer, patients: tuple[DemoPatient, ...], *, now: datetime
+) -> dict[str, str]:
+    ids = {}
+    for patient in patients:
+        row = patient_row(sealer, _patient_record(patient), now=now)
+        sealer.session.add(row)
+        ids[patient.key] = row.id
+    sealer.session.flush()
+    return ids
+
+
+def _write_coverages(
+    sealer: FieldSealer,
+    coverages: tuple[DemoCoverage, ...],
+    patient_ids: dict[str, str],
+    *,
+    now: datetime,
+) -> dict[tuple[str, int], str]:
+    ids = {}
+    for coverage in coverages:
+        record = CoverageRecord(
+            payer_name=coverage.payer_name,
+            payer_id=coverage.payer_id,
+            member_id=coverage.member_id,
+            priority=coverage.priority,
+            relationship=coverage.relationship,
+            group_number=coverage.group_number,
+            effective_from=coverage.effective_from,
+        )
+        row = coverage_row(sealer, patient_ids[coverage.patient_key], record, now=now)
+        sealer.session.add(row)
+        ids[(coverage.patient_key, coverage.priority)] = row.id
+    sealer.session.flush()
+    return ids
+
+
+def _write_encounters(
+    sealer: FieldSealer,
+    encounters: tuple[DemoEncounter, ...],
+    patient_ids: dict[str, str],
+    *,
+    now: datetime,
+) -> dict[str, str]:
+    ids = {}
+    for encounter in encounters:
+        record = EncounterRecord(
+            rendering_npi=encounter.provider_npi,
+            date_of_service=encounter.date_of_service,
+            place_of_service=encounter.place_of_service,
+            documentation=encounter.documentation,
+            source="demo",
+        )
+        row = encounter_row(sealer, patient_ids[encounter.patient_key], record, now=now)
+        sealer.session.add(row)
+        ids[encounter.key] = row.id
+    sealer.session.flush()
+    return ids
+
+
+def _patient_record(patient: DemoPatient) -> PatientRecord:
+    return PatientRecord(
+        mrn=patient.mrn,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        birth_date=patient.birth_date,
+        sex=patient.sex,
+        address=Address(patient.address_line, patient.city, patient.state, patient.postal_code),
+        phone=patient.phone,
+        ssn=patient.ssn,
+        deceased_on=patient.deceased_on,
+    )
+
+
+def _claim_row(
+    sealer: FieldSealer,
+    claim: DemoClaim,
+    patient_id: str,
+    coverage_id: str | None,
+    encounter_id: str,
+    *,
+    now: datetime,
+) -> Claim:
+    dates = [line.date_of_service for line in claim.lines]
+    row = Claim(
+        practice_id=sealer.tenant,
+        patient_id=patient_id,
+        coverage_id=coverage_id,
+        encounter_id=encounter_id,
+        billing_npi=claim.billing_npi,
+        rendering_npi=claim.rendering_npi,
+        place_of_service=claim.place_of_service,
+        frequency_code=claim.frequency_code,
+        diagnoses=list(claim.diagnoses),
+        total_charge_cents=claim.total_charge_cents,
+        service_from=min(dates),
+        service_through=max(dates),
+        received_at=now,
+        created_at=now,
+    )
+    row.id = new_id()  # the sealed account number is bound to the row id
+    seal_patient_account(sealer, row, claim.patient_account)
+    row.lines = [
+        ServiceLine(
+            practice_id=sealer.tenant,
+            line_number=line.line_number,
+            procedure_code=line.procedure_code,
+            modifiers=list(line.modifiers),
+            units=line.units,
+            charge_cents=line.charge_cents,
+            service_date=line.date_of_service,
+            diagnosis_pointers=list(line.diagnosis_pointers),
+        )
+        for line in claim.lines
+    ]
+    return row
+
+
+def _already_loaded(session: Session, seed: int, logins: tuple[DemoLogin, ...]) -> DemoSummary:
+    first = session.scalars(select(User).where(User.email == logins[0].email)).first()
+    matches = first is not None and verify_password(first.password_hash, logins[0].password)
+    return DemoSummary(
+        already_loaded=True,
+        seed=seed,
+        organisations=tuple(org.name for org in ORGS),
+        practices={},
+        patients=0,
+        coverages=0,
+        encounters=0,
+        claims=0,
+        service_lines=0,
+        logins=logins,
+        passwords_match_seed=matches,
+    )

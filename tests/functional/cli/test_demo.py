@@ -1,0 +1,134 @@
+"""``claimbridge demo``: the one command that shows the whole system, on both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from claimbridge.access.passwords import verify_password
+from claimbridge.cli.main import app
+from claimbridge.clock import SystemClock
+from claimbridge.config import load_settings
+from claimbridge.instance.keys import open_keyring
+from claimbridge.phi.records import read_patient
+from claimbridge.phi.sealing import FieldSealer
+from claimbridge.storage.claims import Claim, ServiceLine
+from claimbridge.storage.clinical import Patient
+from claimbridge.storage.db import make_engine, make_sessionmaker
+from claimbridge.storage.orgs import Engagement, Organisation, Role, User
+
+runner = CliRunner()
+PATIENTS = 40
+
+
+@pytest.fixture
+def data_dir(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    if backend == "postgresql":
+        monkeypatch.setenv(
+            "CLAIMBRIDGE_DATABASE_URL", request.getfixturevalue("make_postgres_database")()
+        )
+    return tmp_path / "data"
+
+
+def _demo(data_dir: Path, *extra: str) -> dict:  # type: ignore[type-arg]
+    result = runner.invoke(
+        app, ["demo", "--data-dir", str(data_dir), "--patients", str(PATIENTS), "--json", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)  # type: ignore[no-any-return]
+
+
+def test_demo_on_a_fresh_directory_creates_everything_and_prints_logins(data_dir: Path) -> None:
+    summary = _demo(data_dir)
+    assert summary["already_loaded"] is False
+    assert summary["practices"] == {
+        "Riverside Family Medicine": PATIENTS,
+        "Lakeside Family Practice": PATIENTS // 5,
+    }
+    assert summary["patients"] == PATIENTS + PATIENTS // 5
+    assert summary["claims"] >= summary["patients"] > 0
+    roles = {role for login in summary["logins"] for role in login["roles"]}
+    assert roles == {role.value for role in Role}, "a user for every role of DESIGN.md"
+    for login in summary["logins"]:
+        assert len(login["password"]) >= 12
+
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    with make_sessionmaker(engine)() as session:
+        for login in summary["logins"]:
+            user = session.scalars(select(User).where(User.email == login["email"])).one()
+            assert user.password_hash.startswith("$argon2id$")
+            assert verify_password(user.password_hash, login["password"])
+        engagement = session.scalars(select(Engagement)).one()
+        names = {o.id: o.name for o in session.scalars(select(Organisation))}
+        assert (names[engagement.practice_id], names[engagement.billing_company_id]) == (
+            "Riverside Family Medicine",
+            "Summit Billing Partners",
+        )
+        assert engagement.status == "active"
+        lines = session.scalar(select(func.count()).select_from(ServiceLine))
+        assert lines == summary["service_lines"]
+        codes = set(session.scalars(select(ServiceLine.procedure_code)))
+        assert codes & {"99213", "99214"}, "established E/M visits dominate"
+        totals = session.execute(
+            select(Claim.total_charge_cents, func.sum(ServiceLine.charge_cents))
+            .join(ServiceLine, ServiceLine.claim_id == Claim.id)
+            .group_by(Claim.id, Claim.total_charge_cents)
+        ).all()
+        assert all(total == sum_of_lines for total, sum_of_lines in totals)
+    engine.dispose()
+
+
+def test_demo_patients_are_sealed_and_open_with_the_instance_keys(data_dir: Path) -> None:
+    _demo(data_dir)
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    keyring = open_keyring(settings, clock=SystemClock())
+    with make_sessionmaker(engine)() as session:
+        riverside = session.scalars(
+            select(Organisation).where(Organisation.name == "Riverside Family Medicine")
+        ).one()
+        rows = session.scalars(select(Patient).where(Patient.practice_id == riverside.id)).all()
+        sealer = FieldSealer(keyring, session, riverside.id)
+        records = [read_patient(sealer, r) for r in rows]
+        # The blind index of each decrypted MRN is the one stored beside it.
+        assert [r.mrn_index for r in rows] == [sealer.index("patients.mrn", p.mrn) for p in records]
+    engine.dispose()
+    assert len(rows) == PATIENTS
+    assert all(len(p.mrn or "") == 8 and p.family_name and p.birth_date for p in records)
+    assert all(r.family_name[0] == 0x01 for r in rows), "envelope version 1 ciphertext"
+    raw = b"".join(r.family_name for r in rows)
+    assert not any(p.family_name.encode() in raw for p in records)
+
+
+def test_demo_twice_changes_nothing_and_shows_the_same_logins(data_dir: Path) -> None:
+    first = _demo(data_dir)
+    second = _demo(data_dir)
+    assert second["already_loaded"] is True
+    assert second["passwords_match_seed"] is True
+    assert second["logins"] == first["logins"]
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.effective_database_url)
+    with make_sessionmaker(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Patient)) == first["patients"]
+    engine.dispose()
+
+
+def test_demo_with_another_seed_on_a_loaded_directory_says_so(data_dir: Path) -> None:
+    _demo(data_dir)
+    summary = _demo(data_dir, "--seed", "7")
+    assert summary["already_loaded"] is True
+    assert summary["passwords_match_seed"] is False
+
+
+def test_demo_is_refused_in_production(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAIMBRIDGE_ENVIRONMENT", "production")
+    result = runner.invoke(app, ["demo", "--data-dir", str(tmp_path / "d"), "--json"])
+    assert result.exit_code != 0
+    assert "production" in result.output.lower() or "development" in result.output.lower()
