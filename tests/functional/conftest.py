@@ -17,6 +17,7 @@ from claimbridge.api.app import create_app
 from claimbridge.api.server import build_server, listen
 from claimbridge.clock import SystemClock
 from claimbridge.config import Settings, load_settings
+from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.setup import init_instance
 
 
@@ -45,7 +46,8 @@ def server_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def running_server(server_data_dir: Settings, engine: Engine) -> Iterator[RunningServer]:
     """The app on ``engine`` (each backend), served by uvicorn over TLS in a thread."""
     settings = server_data_dir
-    app = create_app(settings, engine=engine)
+    keyring = open_keyring(settings, clock=SystemClock())
+    app = create_app(settings, engine=engine, keyring=keyring)
     server = build_server(
         app, certfile=str(settings.tls_cert), keyfile=str(settings.tls_key), log_level="warning"
     )

@@ -1,6 +1,6 @@
 """The FastAPI application: routes, error shapes, security headers.
 
-``create_app`` takes everything it needs (settings, an engine, a clock) so
+``create_app`` takes everything it needs (settings, an engine, the keyring, a clock) so
 tests build the same app the server runs, against either database.
 """
 
@@ -16,13 +16,16 @@ from claimbridge.api.headers import BodyLimit, SecurityHeaders
 from claimbridge.api.routes import health
 from claimbridge.clock import Clock, SystemClock
 from claimbridge.config import Settings
+from claimbridge.crypto.keyring import Keyring
 from claimbridge.storage.db import make_sessionmaker
 from claimbridge.web import views
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings, *, engine: Engine, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, engine: Engine, keyring: Keyring, clock: Clock | None = None
+) -> FastAPI:
     app = FastAPI(
         title="claimbridge",
         version=__version__,
@@ -39,6 +42,7 @@ def create_app(settings: Settings, *, engine: Engine, clock: Clock | None = None
         engine=engine,
         sessions=make_sessionmaker(engine),
         clock=clock or SystemClock(),
+        keyring=keyring,
     )
     problems.install(app)
     app.include_router(health.router, prefix=API_PREFIX)

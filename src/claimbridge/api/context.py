@@ -1,4 +1,4 @@
-"""What every request handler can reach: settings, database, clock."""
+"""What every request handler can reach: settings, database, clock, keys."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from claimbridge.clock import Clock
 from claimbridge.config import Settings
+from claimbridge.crypto.keyring import Keyring
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,7 @@ class AppContext:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Clock
+    keyring: Keyring
 
 
 def app_context(request: Request) -> AppContext:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 
 from claimbridge.config import Settings, load_settings
+from claimbridge.errors import ConfigError
 
 DataDirOption = Annotated[
     Path,
@@ -40,3 +42,12 @@ def print_json(value: Any, *, one_line: bool = False) -> None:
 def private_umask() -> None:
     """Files this process creates are ours alone unless a mode says otherwise."""
     os.umask(0o077)
+
+
+def ask_passphrase(question: str) -> str:
+    """Prompt for the root key's passphrase, only when a person is at the terminal."""
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "The root key is locked: set CLAIMBRIDGE_KEY_PASSPHRASE.", where="key_passphrase"
+        )
+    return str(typer.prompt(question, hide_input=True))

@@ -8,9 +8,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from claimbridge.cli.common import DataDirOption, JsonOption, console, print_json, settings_for
+from claimbridge.cli.common import (
+    DataDirOption,
+    JsonOption,
+    ask_passphrase,
+    console,
+    print_json,
+    settings_for,
+)
 from claimbridge.cli.errors import reported
 from claimbridge.clock import SystemClock
 from claimbridge.datadir import DEFAULT_DATA_DIR
@@ -42,7 +48,7 @@ def demo(
             init_instance(settings, clock=clock)
         require_initialised(settings)
         engine = open_database(settings, upgrade=False)
-        keyring = open_keyring(settings, clock=clock)
+        keyring = open_keyring(settings, clock=clock, prompt=ask_passphrase)
         try:
             with _progress(quiet=json) as bar, make_sessionmaker(engine).begin() as session:
                 tasks: dict[str, object] = {}
@@ -107,12 +113,11 @@ def show(summary: DemoSummary) -> None:
         )
         for practice, count in summary.practices.items():
             console.print(f"  {escape(practice)}: {count} patients")
-    table = Table(title="Demo logins (synthetic; for this demo data directory only)")
-    # Emails and passwords are copied from here: fold them, never cut them.
-    table.add_column("email", no_wrap=True, overflow="fold")
-    table.add_column("password", no_wrap=True, overflow="fold")
-    table.add_column("roles")
-    table.add_column("organisation")
+    console.print("\n[bold]Demo logins[/bold] (synthetic; for this demo data directory only)")
+    # One block per login rather than a table: emails and passwords are
+    # copied from here and must never be cut to fit a narrow terminal.
     for login in summary.logins:
-        table.add_row(login.email, login.password, ", ".join(login.roles), login.organisation)
-    console.print(table)
+        console.print(f"  [cyan]{login.email}[/cyan]  {escape(login.password)}", soft_wrap=True)
+        console.print(
+            f"      {', '.join(login.roles)} at {escape(login.organisation)}", soft_wrap=True
+        )

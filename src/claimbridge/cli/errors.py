@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from claimbridge import errors
+from claimbridge.crypto.errors import KeyFileError
 
 log = logging.getLogger("claimbridge.cli")
 
@@ -36,6 +37,7 @@ EXIT_CODE_OF: dict[type[errors.ClaimbridgeError], int] = {
     errors.AccessDenied: EX_NOPERM,
     errors.StorageError: EX_TEMPFAIL,
     errors.ConfigError: EX_CONFIG,
+    KeyFileError: EX_CONFIG,
 }
 
 

@@ -9,10 +9,19 @@ from rich.markup import escape
 
 from claimbridge.api.app import create_app
 from claimbridge.api.server import build_server, listen
-from claimbridge.cli.common import DataDirOption, JsonOption, console, print_json, settings_for
+from claimbridge.cli.common import (
+    DataDirOption,
+    JsonOption,
+    ask_passphrase,
+    console,
+    print_json,
+    settings_for,
+)
 from claimbridge.cli.errors import reported
+from claimbridge.clock import SystemClock
 from claimbridge.crypto.tls import certificate_fingerprint
 from claimbridge.datadir import DEFAULT_DATA_DIR
+from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
 
 
@@ -26,8 +35,11 @@ def serve(
     with reported(as_json=json):
         settings = settings_for(data_dir, host=host, port=port)
         require_initialised(settings)
+        clock = SystemClock()
+        # The root key first: no key, no server (never a plaintext fallback).
+        keyring = open_keyring(settings, clock=clock, prompt=ask_passphrase)
         engine = open_database(settings, upgrade=True)
-        app = create_app(settings, engine=engine)
+        app = create_app(settings, engine=engine, keyring=keyring, clock=clock)
         server = build_server(
             app,
             certfile=str(settings.tls_cert),

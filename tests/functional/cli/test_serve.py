@@ -74,3 +74,29 @@ def test_production_refuses_the_embedded_defaults(
     assert result.exit_code == EX_CONFIG
     message = json.loads(result.output)["error"]["message"]
     assert "self-signed" in message and "PostgreSQL" in message
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        ("remove", "does not exist"),
+        ("corrupt", "damaged"),
+        ("wrong-passphrase", "could not be unlocked"),
+    ],
+)
+def test_serve_refuses_to_start_without_its_root_key(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, damage: str, expected: str
+) -> None:
+    key_file = data_dir / "keys" / "root.key"
+    if damage == "remove":
+        key_file.unlink()
+    elif damage == "corrupt":
+        key_file.write_bytes(key_file.read_bytes()[:-40] + b"}")
+    else:
+        monkeypatch.setenv("CLAIMBRIDGE_KEY_PASSPHRASE", "not the passphrase at all")
+    result = runner.invoke(app, ["serve", "--data-dir", str(data_dir), "--port", "0", "--json"])
+    assert result.exit_code == EX_CONFIG
+    error = json.loads(result.output)["error"]
+    assert error["code"] == "key_file_error"
+    assert expected in error["message"]
+    assert "not the passphrase" not in result.output

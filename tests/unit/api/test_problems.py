@@ -12,7 +12,10 @@ from sqlalchemy import Engine
 
 from claimbridge import errors
 from claimbridge.api.app import create_app
+from claimbridge.clock import SystemClock
 from claimbridge.config import load_settings
+from claimbridge.crypto.keyring import Keyring
+from claimbridge.crypto.providers.local import MIN_SCRYPT_N, LocalKeyProvider
 
 SECRET = "Jane Q. Patient 1961-04-12"
 
@@ -23,7 +26,12 @@ class Body(BaseModel):
 
 @pytest.fixture
 def app(engine: Engine, tmp_path) -> FastAPI:  # type: ignore[no-untyped-def]
-    app = create_app(load_settings(tmp_path, max_body_bytes=4096), engine=engine)
+    settings = load_settings(tmp_path, max_body_bytes=4096)
+    provider = LocalKeyProvider.create(
+        tmp_path / "root.key", "a test passphrase", scrypt_n=MIN_SCRYPT_N
+    )
+    keyring = Keyring(provider, clock=SystemClock())
+    app = create_app(settings, engine=engine, keyring=keyring)
 
     @app.get("/api/v1/test/boom")
     def boom() -> None:
