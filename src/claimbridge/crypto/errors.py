@@ -11,7 +11,8 @@ ids, no hint of which check failed. ``detail`` may say more, for logs.
         ├── DecryptionFailed     every failure to decrypt or unwrap, whatever the cause
         ├── SignatureInvalid     a signature does not verify
         ├── KeyExhausted         a key reached its encryption limit; roll a fresh one
-        └── KeyFileError         a key file is missing, damaged, exposed or locked
+        ├── KeyFileError         a key file is missing, damaged, exposed or locked
+        └── TokenError           a PKCS#11 token, its login or its root key cannot be used
 
 ``DecryptionFailed`` is deliberately one class with one message for a
 short blob, an unknown version, an unknown key and a tag mismatch alike,
@@ -55,3 +56,8 @@ class KeyExhausted(CryptoError):
 class KeyFileError(CryptoError):
     code = "key_file_error"
     public_message = "The key file could not be used."
+
+
+class TokenError(CryptoError):
+    code = "token_error"
+    public_message = "The hardware security module could not be used."

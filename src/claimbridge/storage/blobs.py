@@ -29,11 +29,17 @@ class BlobStore:
         return self.root / key[:2] / key
 
     def create(self) -> tuple[str, Path]:
-        """A new key and the temporary path to write its content to."""
+        """A new key and an empty 0600 temporary file to write its content to.
+
+        The file is made here, with its mode, so no umask can leave a blob
+        readable by others.
+        """
         key = new_id()
         path = self._path(key)
         make_private_dir(path.parent)
-        return key, path.with_name(f".{key}.partial")
+        partial = path.with_name(f".{key}.partial")
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        return key, partial
 
     def commit(self, key: str) -> Path:
         """Make a fully written blob visible (atomic rename after fsync)."""

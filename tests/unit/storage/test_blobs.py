@@ -19,6 +19,7 @@ def test_blob_is_invisible_until_committed(tmp_path: Path) -> None:
     assert store.open(key) == path
     assert path.read_bytes() == b"ciphertext"
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("key", ["../../etc/passwd", "/etc/passwd", "x" * 36, ""])
