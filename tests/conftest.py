@@ -21,8 +21,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from claimbridge.clock import FixedClock
+from claimbridge.crypto.keyring import Keyring
+from claimbridge.crypto.providers import KeyProvider
+from claimbridge.crypto.providers.local import MIN_SCRYPT_N, LocalKeyProvider
+from claimbridge.crypto.providers.pkcs11 import PKCS11KeyProvider
 from claimbridge.storage import migrate
 from claimbridge.storage.db import make_engine
+from tests.softhsm import SoftHSMToken, softhsm_token
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CLAIMBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -128,3 +133,45 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 3, 2, 14, 30, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHSMToken]:
+    """The run's SoftHSM2 token: module path, token label and user PIN.
+
+    One token for the whole run, because SoftHSM2 reads its configuration
+    and finds its tokens only when the module is first loaded in the process
+    (see ``tests.softhsm``). Tests keep apart by giving each root key its own
+    label.
+    """
+    with softhsm_token(tmp_path_factory.mktemp("softhsm")) as token:
+        yield token
+
+
+KEY_PROVIDERS = ("local", "pkcs11")
+
+
+@pytest.fixture(params=KEY_PROVIDERS, ids=KEY_PROVIDERS)
+def key_provider(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[KeyProvider]:
+    """A fresh root key in each provider: a local key file, and a key in SoftHSM2."""
+    if request.param == "local":
+        yield LocalKeyProvider.create(
+            tmp_path / "root.key", "correct horse battery staple", scrypt_n=MIN_SCRYPT_N
+        )
+        return
+    token: SoftHSMToken = request.getfixturevalue("softhsm")
+    provider = PKCS11KeyProvider.create_key(
+        token.module_path,
+        token_label=token.token_label,
+        pin=token.pin,
+        key_label=f"root-{secrets.token_hex(6)}",
+    )
+    try:
+        yield provider
+    finally:
+        provider.close()
+
+
+@pytest.fixture
+def keyring(key_provider: KeyProvider) -> Keyring:
+    return Keyring(key_provider, clock=FixedClock(datetime(2026, 3, 2, 14, 30, tzinfo=UTC)))

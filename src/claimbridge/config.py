@@ -49,8 +49,9 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate chain; empty means the generated one."
     )
     tls_key_file: Path | None = None
-    key_provider: Literal["local"] = Field(
-        default="local", description="Where the root key lives: a local key file."
+    key_provider: Literal["local", "pkcs11"] = Field(
+        default="local",
+        description="Where the root key lives: a local key file, or a PKCS#11 token (an HSM).",
     )
     key_file: Path | None = Field(
         default=None, description="The root key file; empty means keys/root.key in the data dir."
@@ -58,6 +59,17 @@ class Settings(BaseSettings):
     key_passphrase: SecretStr | None = Field(
         default=None,
         description="Unlocks the key file. Set CLAIMBRIDGE_KEY_PASSPHRASE; never in the file.",
+    )
+    pkcs11_module: Path | None = Field(default=None, description="The token's PKCS#11 library.")
+    pkcs11_token_label: str | None = None
+    pkcs11_key_label: str = "claimbridge-root"
+    pkcs11_previous_key_labels: tuple[str, ...] = Field(
+        default=(),
+        description="Older root keys still wrapping KEKs, kept until `keys rotate-root` is done.",
+    )
+    pkcs11_pin: SecretStr | None = Field(
+        default=None,
+        description="The token user's PIN. Set CLAIMBRIDGE_PKCS11_PIN; never in the file.",
     )
     max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -141,12 +153,16 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
 def _refuse_secrets_in_file(config_file: Path) -> None:
     # A passphrase in the config file would sit beside the key file it
     # unlocks, in every backup of the data directory.
-    if config_file.is_file() and "key_passphrase" in tomllib.loads(config_file.read_text()):
-        raise ConfigError(
-            "key_passphrase may not be written in the config file; "
-            "set CLAIMBRIDGE_KEY_PASSPHRASE in the environment instead.",
-            where=str(config_file),
-        )
+    if not config_file.is_file():
+        return
+    written = tomllib.loads(config_file.read_text())
+    for secret in ("key_passphrase", "pkcs11_pin"):
+        if secret in written:
+            raise ConfigError(
+                f"{secret} may not be written in the config file; "
+                f"set CLAIMBRIDGE_{secret.upper()} in the environment instead.",
+                where=str(config_file),
+            )
 
 
 def check_production(settings: Settings) -> None:
@@ -212,4 +228,11 @@ log_level = "info"
 # never read from this file.
 key_provider = "local"
 # key_file = "/etc/claimbridge/root.key"
+
+# Or a non-extractable AES-256 key inside an HSM, through PKCS#11; the PIN
+# comes from CLAIMBRIDGE_PKCS11_PIN.
+# key_provider = "pkcs11"
+# pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"
+# pkcs11_token_label = "claimbridge"
+# pkcs11_key_label = "claimbridge-root"
 """

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from claimbridge import errors
-from claimbridge.crypto.errors import KeyFileError
+from claimbridge.crypto.errors import KeyFileError, TokenError
 
 log = logging.getLogger("claimbridge.cli")
 
@@ -38,6 +38,7 @@ EXIT_CODE_OF: dict[type[errors.ClaimbridgeError], int] = {
     errors.StorageError: EX_TEMPFAIL,
     errors.ConfigError: EX_CONFIG,
     KeyFileError: EX_CONFIG,
+    TokenError: EX_CONFIG,
 }
 
 

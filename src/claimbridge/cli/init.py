@@ -33,7 +33,7 @@ def show(report: InitReport) -> None:
     console.print(f"  database: {escape(report.database)}")
     console.print(f"  TLS certificate: {escape(str(report.tls_cert))}")
     console.print(f"  SHA-256 fingerprint: {report.tls_fingerprint}", soft_wrap=True)
-    console.print(f"  root key: {escape(str(report.root_key_file))}")
+    console.print(f"  root key: {escape(report.root_key)}")
     if report.generated_passphrase_file is not None:
         where = escape(str(report.generated_passphrase_file))
         console.print(

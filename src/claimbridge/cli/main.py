@@ -9,6 +9,7 @@ import typer
 
 from claimbridge.cli import demo as demo_command
 from claimbridge.cli import init as init_command
+from claimbridge.cli import keys as keys_command
 from claimbridge.cli import serve as serve_command
 from claimbridge.cli.common import private_umask
 
@@ -34,6 +35,7 @@ def _main() -> None:
 app.command("init")(init_command.init)
 app.command("demo")(demo_command.demo)
 app.command("serve")(serve_command.serve)
+app.add_typer(keys_command.app, name="keys")
 
 
 def main() -> None:

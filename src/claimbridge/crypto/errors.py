@@ -61,3 +61,9 @@ class KeyFileError(CryptoError):
 class TokenError(CryptoError):
     code = "token_error"
     public_message = "The hardware security module could not be used."
+
+
+class RootKeyMissing(TokenError):
+    """The token holds no key under the configured label (``init`` then creates one)."""
+
+    code = "root_key_missing"

@@ -76,6 +76,46 @@ def _unwrap(kek: _primitives.AEAD, wrapped: bytes, context: bytes) -> bytes:
     return kek.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], context)
 
 
+class ProviderSet:
+    """The root keys a keyring can use: one to wrap with, others still to unwrap with.
+
+    During a root-key rotation, KEKs are re-wrapped from the old root to the
+    new one; until that finishes both must be at hand. ``reload`` lets a
+    long-running process pick up a rotation another process started: on a
+    KEK wrapped by a provider it does not know, it reloads once and looks
+    again.
+    """
+
+    def __init__(
+        self,
+        primary: KeyProvider,
+        *others: KeyProvider,
+        reload: Callable[[], ProviderSet] | None = None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._reload = reload
+        self._set(primary, others)
+
+    def _set(self, primary: KeyProvider, others: tuple[KeyProvider, ...]) -> None:
+        self.primary = primary
+        self._by_id = {p.provider_id: p for p in (*others, primary)}
+
+    def get(self, provider_id: str) -> KeyProvider:
+        with self._lock:
+            found = self._by_id.get(provider_id)
+            if found is None and self._reload is not None:
+                fresh = self._reload()
+                self._set(fresh.primary, tuple(fresh._by_id.values()))
+                found = self._by_id.get(provider_id)
+        if found is None:
+            raise DecryptionFailed(detail=f"no root key {provider_id} available")
+        return found
+
+    @property
+    def provider_ids(self) -> tuple[str, ...]:
+        return tuple(self._by_id)
+
+
 @dataclass(frozen=True, slots=True)
 class KekStatus:
     """What ``keys status`` shows: names and ages, never key material."""
@@ -119,8 +159,10 @@ class _Cache:
 
 
 class Keyring:
-    def __init__(self, provider: KeyProvider, *, clock: Clock, cache_seconds: float = 30) -> None:
-        self.provider = provider
+    def __init__(
+        self, providers: KeyProvider | ProviderSet, *, clock: Clock, cache_seconds: float = 30
+    ) -> None:
+        self.providers = providers if isinstance(providers, ProviderSet) else ProviderSet(providers)
         self._clock = clock
         self._cache = _Cache(clock, timedelta(seconds=cache_seconds))
         self._writing: dict[tuple[str, str], DataKey] = {}
@@ -160,8 +202,8 @@ class Keyring:
         return TenantKek(
             organisation_id=tenant,
             version=version,
-            wrapped=self.provider.wrap(secret, context=_kek_context(tenant, version)),
-            provider_id=self.provider.provider_id,
+            wrapped=self.providers.primary.wrap(secret, context=_kek_context(tenant, version)),
+            provider_id=self.providers.primary.provider_id,
             state=KekState.ACTIVE.value,
             created_at=self._clock.now(),
         )
@@ -186,9 +228,8 @@ class Keyring:
         if row is None or row.wrapped is None:
             # Shredded, retired or never made: indistinguishable on purpose.
             raise DecryptionFailed(detail=f"no live KEK v{version} for tenant")
-        aead = _primitives.AEAD(
-            self.provider.unwrap(row.wrapped, context=_kek_context(tenant, version))
-        )
+        provider = self.providers.get(row.provider_id)
+        aead = _primitives.AEAD(provider.unwrap(row.wrapped, context=_kek_context(tenant, version)))
         self._cache.put(("kek", tenant, str(version)), aead)
         return aead
 
@@ -217,10 +258,28 @@ class Keyring:
         # is answered from the session's identity map after the first time.
         return session.get(DataKeyRow, key.key_id.hex()) is not None
 
+    def _active_kek_locked(self, session: Session, tenant: str) -> TenantKek:
+        """The active KEK, share-locked until this transaction ends.
+
+        The lock makes a rotation or a shred wait for a data key being
+        wrapped right now, so that key is committed (and then re-wrapped or
+        shredded) before its KEK can be retired. If a rotation commits while
+        we wait, the row we waited for is no longer active: look again.
+        """
+        for _ in range(3):
+            row = session.scalars(
+                select(TenantKek)
+                .where(
+                    TenantKek.organisation_id == tenant, TenantKek.state == KekState.ACTIVE.value
+                )
+                .with_for_update(read=True)
+            ).first()
+            if row is not None:
+                return row
+        raise NotFound(detail="tenant has no active KEK (never set up, or shredded)")
+
     def _new_data_key(self, session: Session, tenant: str, purpose: DataKeyPurpose) -> DataKey:
-        newest = self._newest_kek(session, tenant)
-        if newest is None or newest.state != KekState.ACTIVE.value:
-            raise NotFound(detail="tenant has no active KEK (never set up, or shredded)")
+        newest = self._active_kek_locked(session, tenant)
         key = DataKey.generate(kek_version=newest.version)
         session.add(
             DataKeyRow(
@@ -261,15 +320,25 @@ class Keyring:
         if writing is not None:
             self._cache.put(("data", tenant, key_id.hex()), writing)
             return writing
-        secret = _unwrap(
-            self._kek(session, tenant, row.kek_version),
-            row.wrapped,
-            _data_key_context(tenant, key_id, row.purpose),
-        )
+        try:
+            secret = self._unwrap_row(session, tenant, row)
+        except DecryptionFailed:
+            # A re-wrap may have moved this key to a newer KEK and retired the
+            # old one between our two reads: read the row again, once.
+            session.refresh(row)
+            secret = self._unwrap_row(session, tenant, row)
         # Loaded for reading: it never seals again in this process.
         key = DataKey(key_id=key_id, secret=secret, kek_version=row.kek_version)
         self._cache.put(("data", tenant, key_id.hex()), key)
         return key
+
+    def _unwrap_row(self, session: Session, tenant: str, row: DataKeyRow) -> bytes:
+        key_id = bytes.fromhex(row.key_id)
+        return _unwrap(
+            self._kek(session, tenant, row.kek_version),
+            row.wrapped,
+            _data_key_context(tenant, key_id, row.purpose),
+        )
 
     # -- rotation and shredding -------------------------------------------
 
@@ -348,6 +417,29 @@ class Keyring:
                 del self._writing[slot]
         return len(rows)
 
+    def rewrap_keks_some(self, session: Session, *, limit: int = 100) -> int:
+        """Re-wrap up to ``limit`` KEKs onto the primary root key; 0 when none are left.
+
+        The second half of a root-key rotation. Each KEK is either still
+        under the old root or already under the new one, so a crash between
+        calls loses nothing and the next call carries on.
+        """
+        primary = self.providers.primary
+        rows = session.scalars(
+            select(TenantKek)
+            .where(TenantKek.wrapped.is_not(None), TenantKek.provider_id != primary.provider_id)
+            .limit(limit)
+        ).all()
+        for row in rows:
+            if row.wrapped is None:  # pragma: no cover - excluded by the query
+                continue
+            context = _kek_context(row.organisation_id, row.version)
+            secret = self.providers.get(row.provider_id).unwrap(row.wrapped, context=context)
+            row.wrapped = primary.wrap(secret, context=context)
+            row.provider_id = primary.provider_id
+        session.flush()
+        return len(rows)
+
     def status(self, session: Session) -> list[KekStatus]:
         counts = {
             (org, version): count
@@ -374,4 +466,4 @@ class Keyring:
         ]
 
 
-__all__ = ["KekStatus", "KeyExhausted", "Keyring", "index_key_id"]
+__all__ = ["KekStatus", "KeyExhausted", "Keyring", "ProviderSet", "index_key_id"]

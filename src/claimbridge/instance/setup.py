@@ -38,7 +38,7 @@ class InitReport:
     schema_revision: tuple[str, ...]
     tls_cert: Path
     tls_fingerprint: str
-    root_key_file: Path
+    root_key: str
     generated_passphrase_file: Path | None
 
 
@@ -63,7 +63,7 @@ def init_instance(settings: Settings, *, clock: Clock) -> InitReport:
     _make_tls(settings, paths, steps, clock=clock)
     created_key = create_root_key(settings)
     if created_key is not None:
-        steps.did(f"root key {created_key.key_file}")
+        steps.did(f"root key {created_key.where}")
     revision = _migrate(settings, paths, steps)
     require_private(paths.root)
     return InitReport(
@@ -73,7 +73,11 @@ def init_instance(settings: Settings, *, clock: Clock) -> InitReport:
         schema_revision=revision,
         tls_cert=settings.tls_cert,
         tls_fingerprint=certificate_fingerprint(settings.tls_cert.read_bytes()),
-        root_key_file=settings.root_key_file,
+        root_key=(
+            f"pkcs11:{settings.pkcs11_token_label}/{settings.pkcs11_key_label}"
+            if settings.key_provider == "pkcs11"
+            else str(settings.root_key_file)
+        ),
         generated_passphrase_file=(
             created_key.generated_passphrase_file if created_key is not None else None
         ),

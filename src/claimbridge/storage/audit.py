@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Index, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, CheckConstraint, Index, LargeBinary, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from claimbridge.storage.base import Base, BigInt
 
@@ -43,3 +43,12 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     event_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+
+def last_seq(session: Session) -> int:
+    """The highest sequence number so far (0 for an empty log).
+
+    Call under ``db.lock_for_append(session, "audit")`` so no other writer
+    takes the same next number.
+    """
+    return int(session.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0))) or 0)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -86,3 +87,15 @@ def prepare_sqlite_file(path: Path) -> bool:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     os.close(fd)
     return True
+
+
+def lock_for_append(session: Session, name: str) -> None:
+    """Serialise appends to one log (``name``) until the transaction ends.
+
+    SQLite needs nothing: every transaction is ``BEGIN IMMEDIATE``, so only
+    one writer runs at a time. PostgreSQL takes a transaction-scoped
+    advisory lock, released by commit or rollback.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(name.encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

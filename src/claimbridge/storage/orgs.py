@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from claimbridge.errors import Conflict, NotFound
 from claimbridge.storage.base import Base, id_column
 
 
@@ -123,3 +124,16 @@ class Engagement(Base):
     assessment_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     terminated_at: Mapped[datetime | None]
+
+
+def find_organisation(session: Session, ref: str) -> Organisation:
+    """The organisation with id ``ref``, or else with exactly that name."""
+    found = session.get(Organisation, ref) if len(ref) == 36 else None
+    if found is None:
+        matches = session.scalars(select(Organisation).where(Organisation.name == ref)).all()
+        if len(matches) > 1:
+            raise Conflict(f"{len(matches)} organisations are named {ref!r}; give its id.")
+        found = matches[0] if matches else None
+    if found is None:
+        raise NotFound(f"No organisation {ref!r}.", where="org")
+    return found

@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from claimbridge.clock import FixedClock
 from claimbridge.crypto.errors import DecryptionFailed
 from claimbridge.crypto.files import SealedFiles
 from claimbridge.crypto.keyring import Keyring
-from claimbridge.crypto.providers.local import MIN_SCRYPT_N, LocalKeyProvider
 from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.orgs import Organisation
 
@@ -24,11 +22,8 @@ CONTENT = b"ISA*00*          *00*          *ZZ*RIVERSIDE      *" * 5000  # ~250 
 
 
 @pytest.fixture
-def files(tmp_path: Path) -> SealedFiles:
-    provider = LocalKeyProvider.create(
-        tmp_path / "root.key", "passphrase for tests", scrypt_n=MIN_SCRYPT_N
-    )
-    return SealedFiles(BlobStore(tmp_path / "blobs"), Keyring(provider, clock=FixedClock(NOW)))
+def files(tmp_path: Path, keyring: Keyring) -> SealedFiles:
+    return SealedFiles(BlobStore(tmp_path / "blobs"), keyring)
 
 
 def _tenant(session: Session, files: SealedFiles, name: str) -> str:

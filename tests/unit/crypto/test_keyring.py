@@ -1,4 +1,5 @@
-"""The key hierarchy on both databases: tenants, data keys, rotation, shredding."""
+"""The key hierarchy on both databases and both key providers: tenants, data keys,
+rotation, shredding."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from claimbridge.clock import FixedClock
 from claimbridge.crypto.envelope import FieldContext, seal, unseal
 from claimbridge.crypto.errors import DecryptionFailed
 from claimbridge.crypto.keyring import Keyring
+from claimbridge.crypto.providers import KeyProvider
 from claimbridge.crypto.providers.local import MIN_SCRYPT_N, LocalKeyProvider
 from claimbridge.errors import Conflict, NotFound
 from claimbridge.storage.keys import DataKeyRow, TenantKek
@@ -21,15 +23,9 @@ from claimbridge.storage.orgs import Organisation
 NOW = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> LocalKeyProvider:
-    path = tmp_path_factory.mktemp("keys") / "root.key"
-    return LocalKeyProvider.create(path, "correct horse battery staple", scrypt_n=MIN_SCRYPT_N)
-
-
 @pytest.fixture
-def keyring(provider: LocalKeyProvider) -> Keyring:
-    return Keyring(provider, clock=FixedClock(NOW))
+def provider(key_provider: KeyProvider) -> KeyProvider:
+    return key_provider
 
 
 def _tenant(session: Session, keyring: Keyring, name: str) -> str:
@@ -64,7 +60,7 @@ def test_ensure_tenant_is_idempotent(session: Session, keyring: Keyring) -> None
 
 
 def test_sealed_values_open_with_a_fresh_keyring(
-    session: Session, keyring: Keyring, provider: LocalKeyProvider
+    session: Session, keyring: Keyring, provider: KeyProvider
 ) -> None:
     tenant = _tenant(session, keyring, "A")
     blob = _seal(session, keyring, tenant, b"Okafor")
@@ -82,7 +78,7 @@ def test_a_tenant_cannot_open_another_tenants_ciphertext(
 
 
 def test_index_keys_differ_per_tenant_and_stay_the_same(
-    session: Session, keyring: Keyring, provider: LocalKeyProvider
+    session: Session, keyring: Keyring, provider: KeyProvider
 ) -> None:
     a, b = _tenant(session, keyring, "A"), _tenant(session, keyring, "B")
     assert keyring.index_key(session, a) != keyring.index_key(session, b)
@@ -105,7 +101,7 @@ def test_a_data_key_from_a_rolled_back_transaction_is_never_reused(
 
 
 def test_rotation_then_rewrap_keeps_everything_readable_and_retires_the_old_kek(
-    session: Session, keyring: Keyring, provider: LocalKeyProvider
+    session: Session, keyring: Keyring, provider: KeyProvider
 ) -> None:
     tenant = _tenant(session, keyring, "A")
     before = _seal(session, keyring, tenant, b"before rotation", "r1")
@@ -126,7 +122,7 @@ def test_rotation_then_rewrap_keeps_everything_readable_and_retires_the_old_kek(
 
 
 def test_shredding_one_tenant_leaves_the_others_readable(
-    session: Session, keyring: Keyring, provider: LocalKeyProvider
+    session: Session, keyring: Keyring, provider: KeyProvider
 ) -> None:
     a, b = _tenant(session, keyring, "A"), _tenant(session, keyring, "B")
     blob_a = _seal(session, keyring, a, b"patient of A")
@@ -149,7 +145,7 @@ def test_status_names_versions_but_holds_no_key_material(
     _seal(session, keyring, tenant, b"x")
     mine = [s for s in keyring.status(session) if s.organisation_id == tenant]
     assert [(s.version, s.state, s.data_keys) for s in mine] == [(1, "active", 2)]
-    assert mine[0].provider_id.startswith("local:")
+    assert mine[0].provider_id == keyring.providers.primary.provider_id
     assert not any(isinstance(getattr(mine[0], f), bytes) for f in mine[0].__slots__)
 
 

@@ -267,5 +267,5 @@ def test_decrypt_to_path_keeps_the_old_file_when_tampered(tmp_path: Path, key: D
 @given(size=st.integers(min_value=0, max_value=3 * SEGMENT_SIZE + 1), seed=st.integers(0, 2**32))
 def test_round_trip_for_any_size(size: int, seed: int) -> None:
     key = DataKey.generate(kek_version=1)
-    plaintext = random.Random(seed).randbytes(size)  # noqa: S311 - test data, not a secret
+    plaintext = random.Random(seed).randbytes(size)
     assert decrypt(encrypt(plaintext, key), key) == plaintext

@@ -19,6 +19,11 @@ Modules:
 ``local``
     ``LocalKeyProvider``: the embedded default. A 256-bit root key sealed
     in a key file under a passphrase (scrypt + AES-256-GCM).
+``pkcs11``
+    ``PKCS11KeyProvider``: the root key is a non-extractable AES-256 key in
+    an HSM (tested with SoftHSM2), used by ``C_Encrypt``/``C_Decrypt`` with
+    ``CKM_AES_GCM`` and the context as associated data. A failing token
+    raises ``TokenError``, never ``DecryptionFailed``.
 
 More providers are one class each, with no change elsewhere:
 

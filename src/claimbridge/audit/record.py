@@ -1,0 +1,80 @@
+"""Writing an audit event, in the same transaction as what it records.
+
+If the event cannot be written, the transaction fails, and with it the
+access it describes: audit fails closed (DESIGN.md, invariant 3). Events
+hold no PHI values; a patient is named only by a keyed reference.
+
+The hash chain and Merkle tree over these events are the audit issue's
+work; this module fixes the event's content and its total order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from claimbridge.storage.audit import AuditEvent, last_seq
+from claimbridge.storage.db import lock_for_append
+from claimbridge.types import new_id
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acted: a signed-in user, a machine client, or whoever holds the data directory."""
+
+    user_id: str | None
+    organisation_id: str | None
+    roles: tuple[str, ...]
+    auth_method: str
+    source_address: str | None = None
+
+
+LOCAL_OPERATOR = Actor(
+    user_id=None,
+    organisation_id=None,
+    roles=("operator",),
+    auth_method="local-data-dir",
+    source_address="cli",
+)
+"""The person at the server's console: holds the data directory and the root key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    action: str
+    """``source:subject:action``, e.g. ``crypto:key:rotated``."""
+    outcome: str = "success"
+    resource_type: str | None = None
+    resource_id: str | None = None
+    tenant_id: str | None = None
+    patient_ref: str | None = None
+    purpose: str | None = None
+    request_id: str | None = None
+    actor: Actor = field(default=LOCAL_OPERATOR)
+
+
+def record(session: Session, event: Event, *, now: datetime) -> AuditEvent:
+    lock_for_append(session, "audit")
+    row = AuditEvent(
+        seq=last_seq(session) + 1,
+        id=new_id(),
+        occurred_at=now,
+        actor_user_id=event.actor.user_id,
+        actor_org_id=event.actor.organisation_id,
+        actor_roles=list(event.actor.roles),
+        auth_method=event.actor.auth_method,
+        source_address=event.actor.source_address,
+        action=event.action,
+        resource_type=event.resource_type,
+        resource_id=event.resource_id,
+        tenant_id=event.tenant_id,
+        patient_ref=event.patient_ref,
+        purpose=event.purpose,
+        outcome=event.outcome,
+        request_id=event.request_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
