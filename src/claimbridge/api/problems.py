@@ -9,6 +9,7 @@ reaches a caller; unexpected errors are logged with their request id.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import cast
 
 from fastapi import FastAPI, Request
@@ -66,7 +67,7 @@ async def _claimbridge_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(errors.ClaimbridgeError, exc)
     status = status_for(exc)
     if status >= 500:
-        log.error("%s %s: %s (%s)", request.method, request.url.path, exc.code, exc.detail)
+        log.error("%s %s: %s (%s)", request.method, _route(request), exc.code, exc.detail)
     return JSONResponse(error_body(exc.code, exc.message, exc.where), status_code=status)
 
 
@@ -89,7 +90,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    # Not the message nor a traceback: a database error's message carries
+    # the statement's parameters. The type, the route and where it was
+    # raised are enough to find the bug again.
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    log.error(
+        "unexpected %s on %s %s at %s", type(exc).__name__, request.method, _route(request), where
+    )
     return JSONResponse(
         error_body("internal_error", "The request could not be completed."), status_code=500
     )
+
+
+def _route(request: Request) -> str:
+    """The route template (``/api/v1/patients/{id}``), never the path as sent.
+
+    A path as sent is caller-controlled text and may carry PHI; the
+    template never does.
+    """
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "<no route>"))

@@ -18,6 +18,7 @@ from claimbridge.cli.common import (
     settings_for,
 )
 from claimbridge.cli.errors import reported
+from claimbridge.cli.logs import configure_server_logging
 from claimbridge.clock import SystemClock
 from claimbridge.crypto.tls import certificate_fingerprint
 from claimbridge.datadir import DEFAULT_DATA_DIR
@@ -35,6 +36,7 @@ def serve(
     with reported(as_json=json):
         settings = settings_for(data_dir, host=host, port=port)
         require_initialised(settings)
+        configure_server_logging(settings)
         clock = SystemClock()
         # The root key first: no key, no server (never a plaintext fallback).
         keyring = open_keyring(settings, clock=clock, prompt=ask_passphrase)
