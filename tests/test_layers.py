@@ -55,3 +55,26 @@ def test_contract_fails_when_storage_reaches_up_to_the_gateway(tmp_path: Path) -
     result = _lint(src, tmp_path / "pyproject.toml")
     assert result.returncode != 0
     assert "claimbridge.storage.db -> claimbridge.phi" in result.stdout
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_only_the_private_primitives_module_touches_cryptography_hazmat() -> None:
+    package = ROOT / "src" / "claimbridge"
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "_primitives.py"
+        and any(name.startswith("cryptography.hazmat") for name in _imports(path))
+    ]
+    assert offenders == []

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -141,3 +142,23 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> None:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
         raise SignatureInvalid(detail="signature does not verify") from None
+
+
+def p256_private_key() -> ec.EllipticCurvePrivateKey:
+    """A new ECDSA P-256 key, for the self-signed TLS certificate."""
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def private_key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    """PKCS#8 PEM, unencrypted: the file it goes to is 0600 in a 0700 folder."""
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+PEM = serialization.Encoding.PEM
+
+SHA256 = hashes.SHA256
+"""The hash for certificate signatures and fingerprints."""

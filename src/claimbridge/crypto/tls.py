@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from claimbridge.crypto import _primitives
 
 VALIDITY = timedelta(days=365)
 HOSTNAMES = ("localhost",)
@@ -31,7 +31,7 @@ class CertificatePair:
 
 
 def self_signed_certificate(*, now: datetime, common_name: str = "claimbridge") -> CertificatePair:
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = _primitives.p256_private_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     san = x509.SubjectAlternativeName(
         [x509.DNSName(host) for host in HOSTNAMES]
@@ -62,22 +62,18 @@ def self_signed_certificate(*, now: datetime, common_name: str = "claimbridge") 
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(key, hashes.SHA256())
+        .sign(key, _primitives.SHA256())
     )
     return CertificatePair(
-        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
-        key_pem=key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
+        cert_pem=cert.public_bytes(_primitives.PEM),
+        key_pem=_primitives.private_key_pem(key),
     )
 
 
 def certificate_fingerprint(cert_pem: bytes) -> str:
     """SHA-256 fingerprint, colon-separated, as browsers and openssl show it."""
     cert = x509.load_pem_x509_certificate(cert_pem)
-    return cert.fingerprint(hashes.SHA256()).hex(":").upper()
+    return cert.fingerprint(_primitives.SHA256()).hex(":").upper()
 
 
 def certificate_expiry(cert_pem: bytes) -> datetime:
