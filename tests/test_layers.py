@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -58,8 +59,6 @@ def test_contract_fails_when_storage_reaches_up_to_the_gateway(tmp_path: Path) -
 
 
 def _imports(path: Path) -> set[str]:
-    import ast
-
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):

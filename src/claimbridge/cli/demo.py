@@ -70,6 +70,7 @@ def demo(
                 )
         finally:
             engine.dispose()
+            keyring.close()
         if json:
             print_json(dataclasses.asdict(summary))
         else:

@@ -51,12 +51,12 @@ class _Instance:
 def _instance(data_dir: object) -> Iterator[_Instance]:
     settings = settings_for(data_dir)  # type: ignore[arg-type]
     require_initialised(settings)
-    keyring = open_keyring(settings, clock=SystemClock(), prompt=ask_passphrase)
-    engine = open_database(settings, upgrade=False)
-    try:
-        yield _Instance(settings, engine, make_sessionmaker(engine), keyring)
-    finally:
-        engine.dispose()
+    with open_keyring(settings, clock=SystemClock(), prompt=ask_passphrase) as keyring:
+        engine = open_database(settings, upgrade=False)
+        try:
+            yield _Instance(settings, engine, make_sessionmaker(engine), keyring)
+        finally:
+            engine.dispose()
 
 
 @app.command("status")

@@ -63,3 +63,4 @@ def serve(
             server.run(sockets=[sock])
         finally:
             engine.dispose()
+            keyring.close()

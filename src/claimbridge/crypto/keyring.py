@@ -115,6 +115,13 @@ class ProviderSet:
     def provider_ids(self) -> tuple[str, ...]:
         return tuple(self._by_id)
 
+    def close(self) -> None:
+        """Release what the providers hold (an HSM session and login)."""
+        for provider in self._by_id.values():
+            close = getattr(provider, "close", None)
+            if callable(close):
+                close()
+
 
 @dataclass(frozen=True, slots=True)
 class KekStatus:
@@ -167,6 +174,15 @@ class Keyring:
         self._cache = _Cache(clock, timedelta(seconds=cache_seconds))
         self._writing: dict[tuple[str, str], DataKey] = {}
         self._writing_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.providers.close()
+
+    def __enter__(self) -> Keyring:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- tenants ---------------------------------------------------------
 

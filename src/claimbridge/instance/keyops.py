@@ -94,22 +94,22 @@ def rotate_root_key(
 ) -> int:
     """Make a new root key, re-wrap every KEK under it, then destroy the old one."""
     begin_root_rotation(settings)
-    keyring = open_ring()
     done = 0
-    while moved := _rewrap_kek_batch(sessions, keyring):
-        done += moved
-        if progress is not None:
-            progress(done)
-    with sessions.begin() as session:
-        record(
-            session,
-            Event(
-                action="crypto:root-key:rotated",
-                resource_type="root_key",
-                resource_id=keyring.providers.primary.provider_id,
-            ),
-            now=clock.now(),
-        )
+    with open_ring() as keyring:
+        while moved := _rewrap_kek_batch(sessions, keyring):
+            done += moved
+            if progress is not None:
+                progress(done)
+        with sessions.begin() as session:
+            record(
+                session,
+                Event(
+                    action="crypto:root-key:rotated",
+                    resource_type="root_key",
+                    resource_id=keyring.providers.primary.provider_id,
+                ),
+                now=clock.now(),
+            )
     finish_root_rotation(settings)
     return done
 

@@ -62,9 +62,11 @@ def _readable(data_dir: Path) -> dict[str, tuple[int, int]]:
     """Per organisation name: (patients that decrypt, patients in all), with fresh keys."""
     settings = load_settings(data_dir)
     engine = make_engine(settings.effective_database_url)
-    keyring = open_keyring(settings, clock=SystemClock())
     result: dict[str, tuple[int, int]] = {}
-    with make_sessionmaker(engine)() as session:
+    with (
+        open_keyring(settings, clock=SystemClock()) as keyring,
+        make_sessionmaker(engine)() as session,
+    ):
         for org in session.scalars(select(Organisation)):
             rows = session.scalars(select(Patient).where(Patient.practice_id == org.id)).all()
             good = 0
