@@ -77,3 +77,39 @@ def test_only_the_private_primitives_module_touches_cryptography_hazmat() -> Non
         and any(name.startswith("cryptography.hazmat") for name in _imports(path))
     ]
     assert offenders == []
+
+
+PHI_TABLES = {"Patient", "Coverage", "Encounter", "Claim", "ServiceLine"}
+PHI_TABLE_MODULES = {"claimbridge.storage.clinical", "claimbridge.storage.claims"}
+
+
+def _phi_table_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    sources = PHI_TABLE_MODULES | {"claimbridge.storage.models"}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module in sources:
+            found |= {alias.name for alias in node.names} & PHI_TABLES
+    return found
+
+
+def test_phi_tables_are_reached_only_by_the_gateway_and_storage() -> None:
+    package = ROOT / "src" / "claimbridge"
+    allowed = {package / "phi", package / "storage"}
+    offenders = {
+        str(path.relative_to(package)): sorted(names)
+        for path in package.rglob("*.py")
+        if not any(path.is_relative_to(folder) for folder in allowed)
+        and (names := _phi_table_imports(path))
+    }
+    assert offenders == {}
+
+
+def test_the_phi_table_check_would_catch_a_route_querying_patients() -> None:
+    route = ROOT / "src" / "claimbridge" / "api" / "routes" / "phi.py"
+    tampered = route.read_text() + "\nfrom claimbridge.storage.clinical import Patient\n"
+    probe = Path(route.parent / "_probe_not_committed.py")
+    probe.write_text(tampered)
+    try:
+        assert _phi_table_imports(probe) == {"Patient"}
+    finally:
+        probe.unlink()

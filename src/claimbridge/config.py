@@ -71,6 +71,8 @@ class Settings(BaseSettings):
         default=None,
         description="The token user's PIN. Set CLAIMBRIDGE_PKCS11_PIN; never in the file.",
     )
+    session_idle_minutes: int = Field(default=15, ge=1, le=60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=24)
     max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

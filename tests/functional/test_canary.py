@@ -33,6 +33,7 @@ from claimbridge.cli.main import app
 from claimbridge.clock import SystemClock
 from claimbridge.config import load_settings
 from claimbridge.crypto.files import SealedFiles
+from claimbridge.crypto.sealing import FieldSealer
 from claimbridge.instance.keys import open_keyring
 from claimbridge.phi.records import (
     Address,
@@ -45,7 +46,6 @@ from claimbridge.phi.records import (
     read_patient,
     seal_patient_account,
 )
-from claimbridge.phi.sealing import FieldSealer
 from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.claims import Claim
 from claimbridge.storage.clinical import Patient

@@ -7,6 +7,8 @@ parameters, so raising them later only needs ``needs_rehash`` at login.
 
 from __future__ import annotations
 
+import unicodedata
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -17,16 +19,23 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("claimbridge-no-such-user-placeholder")
 
 
+def _normal(password: str) -> str:
+    # NIST SP 800-63B 5.1.1.2: the same password typed on two devices (a
+    # composed or a decomposed accent) must match.
+    return unicodedata.normalize("NFKC", password)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher.hash(_normal(password))
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; always does the full work, even with no hash."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        matched = _hasher.verify(stored_hash or _DUMMY_HASH, _normal(password))
     except (VerificationError, InvalidHashError):
         return False
+    return matched and stored_hash is not None
 
 
 def needs_rehash(stored_hash: str) -> bool:

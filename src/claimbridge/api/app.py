@@ -6,14 +6,17 @@ tests build the same app the server runs, against either database.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from claimbridge import __version__
+from claimbridge.access.authn import SessionPolicy
 from claimbridge.api import problems
 from claimbridge.api.context import AppContext
 from claimbridge.api.headers import BodyLimit, SecurityHeaders
-from claimbridge.api.routes import health
+from claimbridge.api.routes import auth, health, phi, tokens
 from claimbridge.clock import Clock, SystemClock
 from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
@@ -43,9 +46,14 @@ def create_app(
         sessions=make_sessionmaker(engine),
         clock=clock or SystemClock(),
         keyring=keyring,
+        session_policy=SessionPolicy(
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_absolute_hours),
+        ),
     )
     problems.install(app)
-    app.include_router(health.router, prefix=API_PREFIX)
+    for module in (health, auth, phi, tokens):
+        app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(views.router)
     views.mount_static(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -8,6 +8,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from claimbridge.access.authn import SessionPolicy
 from claimbridge.clock import Clock
 from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
@@ -20,6 +21,7 @@ class AppContext:
     sessions: sessionmaker[Session]
     clock: Clock
     keyring: Keyring
+    session_policy: SessionPolicy
 
 
 def app_context(request: Request) -> AppContext:

@@ -15,6 +15,7 @@ from typing import cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from claimbridge import errors
@@ -58,6 +59,7 @@ def status_for(exc: errors.ClaimbridgeError) -> int:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.ClaimbridgeError, _claimbridge_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
@@ -69,6 +71,19 @@ async def _claimbridge_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.error("%s %s: %s (%s)", request.method, _route(request), exc.code, exc.detail)
     return JSONResponse(error_body(exc.code, exc.message, exc.where), status_code=status)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # The database (and with it the audit log) is unavailable: fail closed.
+    # Nothing of the request's data is in the answer or the log line.
+    log.error(
+        "database unavailable on %s %s: %s",
+        request.method,
+        _route(request),
+        type(getattr(exc, "orig", exc)).__name__,
+    )
+    error = errors.StorageError()
+    return JSONResponse(error_body(error.code, error.message), status_code=503)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -10,11 +10,14 @@ work; this module fixes the event's content and its total order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from claimbridge.errors import ClaimbridgeError
 from claimbridge.storage.audit import AuditEvent, last_seq
 from claimbridge.storage.db import lock_for_append
 from claimbridge.types import new_id
@@ -55,6 +58,9 @@ class Event:
     actor: Actor = field(default=LOCAL_OPERATOR)
 
 
+T = TypeVar("T")
+
+
 def record(session: Session, event: Event, *, now: datetime) -> AuditEvent:
     lock_for_append(session, "audit")
     row = AuditEvent(
@@ -78,3 +84,22 @@ def record(session: Session, event: Event, *, now: datetime) -> AuditEvent:
     session.add(row)
     session.flush()
     return row
+
+
+class AuditedDenial(Exception):
+    """A denial whose audit event is written; commit it, then raise ``public``."""
+
+    def __init__(self, public: ClaimbridgeError) -> None:
+        super().__init__(public.code)
+        self.public = public
+
+
+def unit_of_work(sessions: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """Run ``work`` in one transaction; commit a denial's audit event before raising it."""
+    denial: AuditedDenial | None = None
+    with sessions.begin() as session:
+        try:
+            return work(session)
+        except AuditedDenial as caught:
+            denial = caught
+    raise denial.public

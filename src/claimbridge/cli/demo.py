@@ -120,5 +120,7 @@ def show(summary: DemoSummary) -> None:
     for login in summary.logins:
         console.print(f"  [cyan]{login.email}[/cyan]  {escape(login.password)}", soft_wrap=True)
         console.print(
-            f"      {', '.join(login.roles)} at {escape(login.organisation)}", soft_wrap=True
+            f"      {', '.join(login.roles)} at {escape(login.organisation)}; "
+            f"TOTP secret {login.totp_secret}",
+            soft_wrap=True,
         )

@@ -7,6 +7,7 @@ are demo passwords for a demo data directory, nothing more.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 from dataclasses import dataclass
@@ -141,3 +142,9 @@ def demo_password(seed: int, email: str) -> str:
     rng = random.Random(digest)  # noqa: S311 - demo passwords, shown on screen by design
     words = [rng.choice(_WORDS) for _ in range(4)]
     return "-".join(words) + f"-{rng.randint(10, 99)}"
+
+
+def demo_totp_secret(seed: int, email: str) -> str:
+    """A base32 TOTP secret (160 bits) derived from the seed and the email."""
+    digest = hashlib.sha256(f"claimbridge-demo-totp/{seed}/{email}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 
 from claimbridge.access.passwords import hash_password, verify_password
 from claimbridge.crypto.keyring import Keyring
-from claimbridge.demo.accounts import LAKESIDE, ORGS, RIVERSIDE, SUMMIT, USERS, demo_password
+from claimbridge.crypto.sealing import FieldSealer
+from claimbridge.demo.accounts import (
+    LAKESIDE,
+    ORGS,
+    RIVERSIDE,
+    SUMMIT,
+    USERS,
+    demo_password,
+    demo_totp_secret,
+)
 from claimbridge.demo.generate import (
     DemoClaim,
     DemoCoverage,
@@ -27,16 +36,17 @@ from claimbridge.demo.generate import (
 )
 from claimbridge.phi.records import (
     Address,
+    ClaimRecord,
     CoverageRecord,
     EncounterRecord,
     PatientRecord,
+    ServiceLineRecord,
+    claim_row,
     coverage_row,
     encounter_row,
     patient_row,
-    seal_patient_account,
 )
-from claimbridge.phi.sealing import FieldSealer
-from claimbridge.storage.claims import Claim, ServiceLine
+from claimbridge.storage.auth import Credential
 from claimbridge.storage.orgs import Engagement, EngagementStatus, Organisation, User, UserRole
 from claimbridge.types import new_id
 
@@ -50,6 +60,8 @@ class DemoLogin:
     password: str
     roles: tuple[str, ...]
     organisation: str
+    totp_secret: str
+    """Base32 TOTP secret (RFC 6238) already enrolled: add it to an authenticator app."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +90,11 @@ def load_demo(
 ) -> DemoSummary:
     logins = tuple(
         DemoLogin(
-            u.email, demo_password(seed, u.email), tuple(r.value for r in u.roles), u.organisation
+            u.email,
+            demo_password(seed, u.email),
+            tuple(r.value for r in u.roles),
+            u.organisation,
+            demo_totp_secret(seed, u.email),
         )
         for u in USERS
     )
@@ -86,7 +102,7 @@ def load_demo(
     if existing is not None:
         return _already_loaded(session, seed, logins)
     orgs = _organisations(session, keyring, now=now)
-    _users(session, orgs, logins, now=now)
+    _users(session, keyring, orgs, logins, now=now)
     _engagement(session, orgs, now=now)
     period_end = (now - timedelta(days=1)).date()
     period_start = period_end - timedelta(days=365)
@@ -138,10 +154,16 @@ def _organisations(session: Session, keyring: Keyring, *, now: datetime) -> dict
 
 
 def _users(
-    session: Session, orgs: dict[str, Organisation], logins: tuple[DemoLogin, ...], *, now: datetime
+    session: Session,
+    keyring: Keyring,
+    orgs: dict[str, Organisation],
+    logins: tuple[DemoLogin, ...],
+    *,
+    now: datetime,
 ) -> None:
     for spec, login in zip(USERS, logins, strict=True):
         user = User(
+            id=new_id(),
             organisation_id=orgs[spec.organisation].id,
             email=spec.email,
             display_name=spec.display_name,
@@ -150,6 +172,17 @@ def _users(
         )
         user.roles.extend(UserRole(role=role.value) for role in spec.roles)
         session.add(user)
+        session.flush()
+        sealer = FieldSealer(keyring, session, user.organisation_id)
+        session.add(
+            Credential(
+                user_id=user.id,
+                totp_secret=sealer.seal("credentials", "totp_secret", user.id, login.totp_secret),
+                totp_confirmed_at=now,
+                recovery_code_hashes=[],
+                failed_count=0,
+            )
+        )
 
 
 def _engagement(session: Session, orgs: dict[str, Organisation], *, now: datetime) -> None:
@@ -184,12 +217,12 @@ def _write_practice(
         priority = claim.coverage_priority
         coverage_id = coverage_ids.get((claim.patient_key, priority)) if priority else None
         sealer.session.add(
-            _claim_row(
+            claim_row(
                 sealer,
-                claim,
-                patient_ids[claim.patient_key],
-                coverage_id,
-                encounter_ids[claim.encounter_key],
+                _claim_record(claim),
+                patient_id=patient_ids[claim.patient_key],
+                coverage_id=coverage_id,
+                encounter_id=encounter_ids[claim.encounter_key],
                 now=now,
             )
         )
@@ -274,48 +307,27 @@ def _patient_record(patient: DemoPatient) -> PatientRecord:
     )
 
 
-def _claim_row(
-    sealer: FieldSealer,
-    claim: DemoClaim,
-    patient_id: str,
-    coverage_id: str | None,
-    encounter_id: str,
-    *,
-    now: datetime,
-) -> Claim:
-    dates = [line.date_of_service for line in claim.lines]
-    row = Claim(
-        practice_id=sealer.tenant,
-        patient_id=patient_id,
-        coverage_id=coverage_id,
-        encounter_id=encounter_id,
+def _claim_record(claim: DemoClaim) -> ClaimRecord:
+    return ClaimRecord(
         billing_npi=claim.billing_npi,
         rendering_npi=claim.rendering_npi,
         place_of_service=claim.place_of_service,
         frequency_code=claim.frequency_code,
-        diagnoses=list(claim.diagnoses),
-        total_charge_cents=claim.total_charge_cents,
-        service_from=min(dates),
-        service_through=max(dates),
-        received_at=now,
-        created_at=now,
+        diagnoses=claim.diagnoses,
+        patient_account=claim.patient_account,
+        lines=tuple(
+            ServiceLineRecord(
+                line_number=line.line_number,
+                procedure_code=line.procedure_code,
+                modifiers=line.modifiers,
+                units=line.units,
+                charge_cents=line.charge_cents,
+                service_date=line.date_of_service,
+                diagnosis_pointers=line.diagnosis_pointers,
+            )
+            for line in claim.lines
+        ),
     )
-    row.id = new_id()  # the sealed account number is bound to the row id
-    seal_patient_account(sealer, row, claim.patient_account)
-    row.lines = [
-        ServiceLine(
-            practice_id=sealer.tenant,
-            line_number=line.line_number,
-            procedure_code=line.procedure_code,
-            modifiers=list(line.modifiers),
-            units=line.units,
-            charge_cents=line.charge_cents,
-            service_date=line.date_of_service,
-            diagnosis_pointers=list(line.diagnosis_pointers),
-        )
-        for line in claim.lines
-    ]
-    return row
 
 
 def _already_loaded(session: Session, seed: int, logins: tuple[DemoLogin, ...]) -> DemoSummary:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import cast
 
-from claimbridge.phi.sealing import FieldSealer
+from claimbridge.crypto.sealing import FieldSealer
 from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Coverage, Encounter, Patient
 from claimbridge.types import new_id
@@ -170,6 +171,80 @@ def read_encounter(sealer: FieldSealer, row: Encounter) -> EncounterRecord:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceLineRecord:
+    line_number: int
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: Decimal | int
+    charge_cents: int
+    service_date: date
+    diagnosis_pointers: tuple[int, ...]
+    ndc: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRecord:
+    billing_npi: str
+    rendering_npi: str | None
+    place_of_service: str
+    diagnoses: tuple[str, ...]
+    lines: tuple[ServiceLineRecord, ...]
+    patient_account: str | None = None
+    frequency_code: str = "1"
+
+    @property
+    def total_charge_cents(self) -> int:
+        return sum(line.charge_cents for line in self.lines)
+
+
+def claim_row(
+    sealer: FieldSealer,
+    record: ClaimRecord,
+    *,
+    patient_id: str,
+    coverage_id: str | None,
+    encounter_id: str | None,
+    now: datetime,
+    batch_id: str | None = None,
+) -> Claim:
+    dates = [line.service_date for line in record.lines]
+    row = Claim(
+        id=new_id(),  # the sealed account number is bound to the row id
+        practice_id=sealer.tenant,
+        patient_id=patient_id,
+        coverage_id=coverage_id,
+        encounter_id=encounter_id,
+        batch_id=batch_id,
+        billing_npi=record.billing_npi,
+        rendering_npi=record.rendering_npi,
+        place_of_service=record.place_of_service,
+        frequency_code=record.frequency_code,
+        diagnoses=list(record.diagnoses),
+        total_charge_cents=record.total_charge_cents,
+        service_from=min(dates),
+        service_through=max(dates),
+        received_at=now,
+        created_at=now,
+    )
+    seal_patient_account(sealer, row, record.patient_account)
+    row.lines = [
+        ServiceLine(
+            practice_id=sealer.tenant,
+            line_number=line.line_number,
+            procedure_code=line.procedure_code,
+            modifiers=list(line.modifiers),
+            units=Decimal(line.units),
+            charge_cents=line.charge_cents,
+            service_date=line.service_date,
+            diagnosis_pointers=list(line.diagnosis_pointers),
+            ndc=line.ndc,
+        )
+        for line in record.lines
+    ]
+    return row
+
+
 def seal_patient_account(sealer: FieldSealer, claim: Claim, account: str | None) -> None:
     """CLM01, the patient's account number, identifies a person: sealed to its claim row."""
     claim.patient_account = sealer.seal("claims", "patient_account", claim.id, account)
@@ -190,9 +265,9 @@ def _address_dict(address: Address) -> dict[str, str]:
 
 __all__ = [
     "Address",
-    "Claim",
+    "ClaimRecord",
     "CoverageRecord",
     "EncounterRecord",
     "PatientRecord",
-    "ServiceLine",
+    "ServiceLineRecord",
 ]

@@ -4,6 +4,13 @@ Alembic's ``env.py`` and the schema check read ``Base.metadata`` from here.
 """
 
 from claimbridge.storage.audit import AuditEvent
+from claimbridge.storage.auth import (
+    AddressFailures,
+    ApiToken,
+    AuthSession,
+    BreakGlassGrant,
+    Credential,
+)
 from claimbridge.storage.base import Base
 from claimbridge.storage.batches import Batch
 from claimbridge.storage.claims import Claim, ServiceLine
@@ -12,11 +19,16 @@ from claimbridge.storage.keys import DataKeyRow, TenantKek
 from claimbridge.storage.orgs import Engagement, Organisation, User, UserRole
 
 __all__ = [
+    "AddressFailures",
+    "ApiToken",
     "AuditEvent",
+    "AuthSession",
     "Base",
     "Batch",
+    "BreakGlassGrant",
     "Claim",
     "Coverage",
+    "Credential",
     "DataKeyRow",
     "Encounter",
     "Engagement",

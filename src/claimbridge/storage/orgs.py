@@ -137,3 +137,20 @@ def find_organisation(session: Session, ref: str) -> Organisation:
     if found is None:
         raise NotFound(f"No organisation {ref!r}.", where="org")
     return found
+
+
+def engaged_practices(session: Session, billing_company_id: str, *, now: datetime) -> set[str]:
+    """Practices whose PHI may reach ``billing_company_id`` now (DESIGN.md invariant 6).
+
+    Active means: status active, BAA signed, assessment not expired. When
+    either lapses, the practice drops out of this set on the next request.
+    """
+    rows = session.scalars(
+        select(Engagement.practice_id).where(
+            Engagement.billing_company_id == billing_company_id,
+            Engagement.status == EngagementStatus.ACTIVE.value,
+            Engagement.baa_signed_at.is_not(None),
+            Engagement.assessment_expires_at > now,
+        )
+    )
+    return set(rows)

@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 from claimbridge.clock import SystemClock
 from claimbridge.config import load_settings
 from claimbridge.crypto.errors import DecryptionFailed
+from claimbridge.crypto.sealing import FieldSealer
 from claimbridge.instance.keys import open_keyring
 from claimbridge.phi.records import PatientRecord, patient_row, read_patient
-from claimbridge.phi.sealing import FieldSealer
 from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import make_engine, make_sessionmaker
 

@@ -13,9 +13,9 @@ from claimbridge.access.passwords import verify_password
 from claimbridge.cli.main import app
 from claimbridge.clock import SystemClock
 from claimbridge.config import load_settings
+from claimbridge.crypto.sealing import FieldSealer
 from claimbridge.instance.keys import open_keyring
 from claimbridge.phi.records import read_patient
-from claimbridge.phi.sealing import FieldSealer
 from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import make_engine, make_sessionmaker

@@ -22,9 +22,9 @@ from claimbridge.config import load_settings
 from claimbridge.crypto.errors import DecryptionFailed
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.providers.pkcs11 import PKCS11KeyProvider
+from claimbridge.crypto.sealing import FieldSealer
 from claimbridge.instance.keys import open_keyring
 from claimbridge.phi.records import read_patient
-from claimbridge.phi.sealing import FieldSealer
 from claimbridge.storage.audit import AuditEvent
 from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import make_engine, make_sessionmaker

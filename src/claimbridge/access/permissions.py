@@ -1,0 +1,42 @@
+"""Permissions: ``scope:resource:action``, the unit every route and service declares.
+
+Roles map to permissions in ``roles.py``; nothing checks a role by name.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Permission(enum.StrEnum):
+    # PHI, reached only through the gateway, only for a tenant the
+    # principal may act for.
+    PATIENT_LIST = "patients:patient:list"
+    PATIENT_READ = "patients:patient:read"
+    CLAIM_LIST = "claims:claim:list"
+    CLAIM_READ = "claims:claim:read"
+    BATCH_UPLOAD = "exchange:batch:upload"
+    BREAK_GLASS_REQUEST = "access:break-glass:request"
+    # Evidence about access, never PHI content.
+    AUDIT_READ = "audit:event:read"
+    BREAK_GLASS_REVIEW = "access:break-glass:review"
+    # Administration.
+    USER_MANAGE = "access:user:manage"
+    TOKEN_MANAGE = "access:token:manage"  # noqa: S105 - a permission name, not a secret
+    ENGAGEMENT_MANAGE = "vendors:engagement:manage"
+    QUESTIONNAIRE_ANSWER = "vendors:questionnaire:answer"
+    KEY_MANAGE = "crypto:key:manage"
+    ORGANISATION_MANAGE = "orgs:organisation:manage"
+
+
+PHI_PERMISSIONS = frozenset(
+    {
+        Permission.PATIENT_LIST,
+        Permission.PATIENT_READ,
+        Permission.CLAIM_LIST,
+        Permission.CLAIM_READ,
+        Permission.BATCH_UPLOAD,
+        Permission.BREAK_GLASS_REQUEST,
+    }
+)
+"""Permissions that reach PHI: every role holding one must use MFA."""

@@ -1,0 +1,420 @@
+"""Least privilege across two organisations, over real TLS, on both databases.
+
+The demo world: Riverside (engaged Summit Billing), Lakeside (in-house),
+an operator and an auditor, a user for every role. Every test signs in as
+a person would: password, then a TOTP code.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from claimbridge.api.app import create_app
+from claimbridge.api.server import build_server, listen
+from claimbridge.cli.main import app as cli
+from claimbridge.clock import FixedClock
+from claimbridge.config import load_settings
+from claimbridge.instance.keys import open_keyring
+from claimbridge.storage.audit import AuditEvent
+from claimbridge.storage.claims import Claim
+from claimbridge.storage.clinical import Patient
+from claimbridge.storage.db import make_engine, make_sessionmaker
+from claimbridge.storage.orgs import Engagement, Organisation
+
+RIVERSIDE = "Riverside Family Medicine"
+LAKESIDE = "Lakeside Family Practice"
+SUMMIT = "Summit Billing Partners"
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+@dataclass
+class World:
+    base_url: str
+    cert: Path
+    clock: FixedClock
+    logins: dict[str, dict]  # type: ignore[type-arg]
+    orgs: dict[str, str]  # name -> id
+    patient_of: dict[str, str]  # org name -> a patient id
+    claim_of: dict[str, str]  # org name -> a claim id
+    url: str  # database URL
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url, verify=ssl.create_default_context(cafile=str(self.cert))
+        )
+
+    def code(self, email: str) -> str:
+        secret = self.logins[email]["totp_secret"]
+        return pyotp.TOTP(secret).at(self.clock.now())
+
+    def sign_in(self, email: str) -> str:
+        """A bearer token for ``email``; moves the clock a step so codes are fresh."""
+        self.clock.advance(timedelta(seconds=30))
+        with self.client() as client:
+            first = client.post(
+                "/api/v1/auth/login",
+                json={"email": email, "password": self.logins[email]["password"]},
+            )
+            assert first.status_code == 200, first.text
+            second = client.post(
+                "/api/v1/auth/mfa",
+                json={"challenge": first.json()["challenge"], "code": self.code(email)},
+            )
+            assert second.status_code == 200, second.text
+            return str(second.json()["token"])
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    data_dir = tmp_path_factory.mktemp("world") / "data"
+    env_url = None
+    if request.param == "postgresql":
+        env_url = request.getfixturevalue("make_postgres_database")()
+    overrides = {"database_url": env_url} if env_url else {}
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["demo", "--data-dir", str(data_dir), "--patients", "12", "--json"],
+        env={"CLAIMBRIDGE_DATABASE_URL": env_url} if env_url else None,
+    )
+    assert result.exit_code == 0, result.output
+    logins = {login["email"]: login for login in json.loads(result.output)["logins"]}
+    settings = load_settings(data_dir, **overrides)
+    engine = make_engine(settings.effective_database_url)
+    with make_sessionmaker(engine)() as session:
+        orgs = {o.name: o.id for o in session.scalars(select(Organisation))}
+        patient_of = {
+            name: session.scalars(
+                select(Patient.id).where(Patient.practice_id == orgs[name])
+            ).first()
+            for name in (RIVERSIDE, LAKESIDE)
+        }
+        claim_of = {
+            name: session.scalars(select(Claim.id).where(Claim.practice_id == orgs[name])).first()
+            for name in (RIVERSIDE, LAKESIDE)
+        }
+    clock = FixedClock(datetime.now(UTC))
+    keyring = open_keyring(settings, clock=clock)
+    server = build_server(
+        create_app(settings, engine=engine, keyring=keyring, clock=clock),
+        certfile=str(settings.tls_cert),
+        keyfile=str(settings.tls_key),
+        log_level="warning",
+    )
+    sock = listen("127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield World(
+        base_url=f"https://localhost:{sock.getsockname()[1]}",
+        cert=settings.tls_cert,
+        clock=clock,
+        logins=logins,
+        orgs=orgs,
+        patient_of=patient_of,  # type: ignore[arg-type]
+        claim_of=claim_of,  # type: ignore[arg-type]
+        url=settings.effective_database_url,
+    )
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    keyring.close()
+    engine.dispose()
+
+
+ORG_OF_EMAIL = {
+    "riverside.example": RIVERSIDE,
+    "lakeside.example": LAKESIDE,
+    "summit-billing.example": SUMMIT,
+}
+READERS = {"practice_staff", "privacy_officer", "biller", "coder"}
+CLAIM_READERS = {"practice_staff", "biller", "coder"}
+
+
+def _expected(world: World, email: str, route: str, target: str) -> int:
+    """What the policy says: 200, 403 (role may never) or 404 (not yours, or no such id)."""
+    login = world.logins[email]
+    roles = set(login["roles"])
+    needed = READERS if route.startswith("patient") else CLAIM_READERS
+    if not roles & needed:
+        return 403
+    if target == "missing":
+        return 404
+    own = ORG_OF_EMAIL.get(email.split("@")[1])
+    reachable = {own, RIVERSIDE} if own == SUMMIT else {own}
+    return 200 if target in reachable else 404
+
+
+def test_generated_access_matrix_has_no_leaks(world: World) -> None:
+    cases = leaks = 0
+    foreign_ids = {world.patient_of[LAKESIDE], world.claim_of[LAKESIDE]}
+    for email in sorted(world.logins):
+        token = world.sign_in(email)
+        headers = {"Authorization": f"Bearer {token}"}
+        with world.client() as client:
+            for route, target in itertools.product(
+                ("patient", "claim"), (RIVERSIDE, LAKESIDE, "missing")
+            ):
+                ids = world.patient_of if route == "patient" else world.claim_of
+                rid = MISSING if target == "missing" else ids[target]
+                response = client.get(f"/api/v1/{route}s/{rid}", headers=headers)
+                expected = _expected(world, email, route, target)
+                cases += 1
+                assert response.status_code == expected, (email, route, target, response.text)
+                if expected != 200:
+                    body = response.json()
+                    assert set(body) == {"error"}
+                    leaks += rid in response.text and target != "missing"
+            for route in ("patients", "claims"):
+                response = client.get(f"/api/v1/{route}", headers=headers)
+                cases += 1
+                if response.status_code == 200:
+                    practices = {item["practice_id"] for item in response.json()["items"]}
+                    own = ORG_OF_EMAIL.get(email.split("@")[1])
+                    allowed = (
+                        {world.orgs[RIVERSIDE]}
+                        if own in (SUMMIT, RIVERSIDE)
+                        else {world.orgs[LAKESIDE]}
+                    )
+                    leaks += not practices <= allowed
+                    leaks += any(fid in response.text for fid in foreign_ids) and own != LAKESIDE
+    print(f"access matrix: {cases} cases, {leaks} leaks")
+    assert cases >= 11 * 8
+    assert leaks == 0
+
+
+def test_a_password_alone_never_reaches_phi(world: World) -> None:
+    email = "biller@summit-billing.example"
+    with world.client() as client:
+        first = client.post(
+            "/api/v1/auth/login", json={"email": email, "password": world.logins[email]["password"]}
+        )
+        challenge = first.json()["challenge"]
+        assert set(first.json()) >= {"challenge", "expires_at"} and "token" not in first.json()
+        for credential in (challenge, first.cookies.get("__Host-claimbridge_session")):
+            response = client.get(
+                "/api/v1/patients", headers={"Authorization": f"Bearer {credential}"}
+            )
+            assert response.status_code == 401
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(world: World) -> None:
+    with world.client() as client:
+        wrong = client.post(
+            "/api/v1/auth/login",
+            json={"email": "coder@summit-billing.example", "password": "not-the-password-1"},
+        )
+        unknown = client.post(
+            "/api/v1/auth/login",
+            json={"email": "nobody@summit-billing.example", "password": "not-the-password-1"},
+        )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+def test_a_replayed_totp_code_is_refused(world: World) -> None:
+    email = "coder@summit-billing.example"
+    world.clock.advance(timedelta(seconds=30))
+    code = world.code(email)
+    with world.client() as client:
+        for expected in (200, 401):
+            first = client.post(
+                "/api/v1/auth/login",
+                json={"email": email, "password": world.logins[email]["password"]},
+            )
+            second = client.post(
+                "/api/v1/auth/mfa", json={"challenge": first.json()["challenge"], "code": code}
+            )
+            assert second.status_code == expected
+
+
+def test_repeated_failures_lock_the_account(world: World) -> None:
+    email = "privacy@lakeside.example"
+    with world.client() as client:
+        statuses = [
+            client.post(
+                "/api/v1/auth/login", json={"email": email, "password": f"wrong-password-{i}"}
+            ).status_code
+            for i in range(6)
+        ]
+        right = client.post(
+            "/api/v1/auth/login", json={"email": email, "password": world.logins[email]["password"]}
+        )
+    assert statuses[:5] == [401] * 5
+    assert right.status_code in (401, 429), "locked: even the right password is refused"
+    world.clock.advance(timedelta(hours=2))
+    assert world.sign_in(email)
+
+
+def test_idle_and_absolute_timeouts_end_sessions(world: World) -> None:
+    email = "staff@riverside.example"
+    token = world.sign_in(email)
+    headers = {"Authorization": f"Bearer {token}"}
+    with world.client() as client:
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+        world.clock.advance(timedelta(minutes=16))
+        assert client.get("/api/v1/me", headers=headers).status_code == 401
+        token = world.sign_in(email)
+        headers = {"Authorization": f"Bearer {token}"}
+        for _ in range(60):  # active every 14 minutes, for 14 hours
+            world.clock.advance(timedelta(minutes=14))
+            if client.get("/api/v1/me", headers=headers).status_code == 401:
+                break
+        else:
+            pytest.fail("the session outlived its absolute lifetime")
+
+
+def test_revoking_the_engagement_denies_the_next_request(world: World) -> None:
+    token = world.sign_in("biller@summit-billing.example")
+    headers = {"Authorization": f"Bearer {token}"}
+    patient = world.patient_of[RIVERSIDE]
+    engine = make_engine(world.url)
+    try:
+        with world.client() as client:
+            assert client.get(f"/api/v1/patients/{patient}", headers=headers).status_code == 200
+            with make_sessionmaker(engine).begin() as session:
+                session.execute(update(Engagement).values(status="suspended"))
+            assert client.get(f"/api/v1/patients/{patient}", headers=headers).status_code == 404
+            listed = client.get("/api/v1/patients", headers=headers).json()
+            assert listed["items"] == [] and listed["total"] == 0
+    finally:
+        with make_sessionmaker(engine).begin() as session:
+            session.execute(update(Engagement).values(status="active"))
+        engine.dispose()
+
+
+def test_tenant_smuggling_moves_and_reveals_nothing(world: World) -> None:
+    token = world.sign_in("staff@riverside.example")
+    lakeside = world.orgs[LAKESIDE]
+    with world.client() as client:
+        response = client.get(
+            "/api/v1/patients",
+            params={"practice_id": lakeside, "tenant": lakeside},
+            headers={"Authorization": f"Bearer {token}", "X-Tenant-ID": lakeside},
+        )
+        assert {i["practice_id"] for i in response.json()["items"]} == {world.orgs[RIVERSIDE]}
+        response = client.get(
+            f"/api/v1/patients/{world.patient_of[LAKESIDE]}",
+            params={"practice_id": lakeside},
+            headers={"Authorization": f"Bearer {token}", "X-Tenant-ID": lakeside},
+        )
+        assert response.status_code == 404
+
+
+def test_projections_follow_the_policy_table(world: World) -> None:
+    patient = world.patient_of[RIVERSIDE]
+    claim = world.claim_of[RIVERSIDE]
+    seen = {}
+    for email in (
+        "biller@summit-billing.example",
+        "coder@summit-billing.example",
+        "staff@riverside.example",
+        "privacy@riverside.example",
+    ):
+        headers = {"Authorization": f"Bearer {world.sign_in(email)}"}
+        with world.client() as client:
+            seen[email] = (
+                client.get(f"/api/v1/patients/{patient}", headers=headers).json(),
+                client.get(f"/api/v1/claims/{claim}", headers=headers),
+            )
+    biller_patient, biller_claim = seen["biller@summit-billing.example"]
+    assert "ssn" not in biller_patient and "coverages" in biller_patient
+    assert (
+        "documentation" not in biller_claim.json() and "total_charge_cents" in biller_claim.json()
+    )
+    coder_patient, coder_claim = seen["coder@summit-billing.example"]
+    assert "address" not in coder_patient and "coverages" not in coder_patient
+    assert "documentation" in coder_claim.json()
+    assert "total_charge_cents" not in coder_claim.json()
+    assert all("charge_cents" not in line for line in coder_claim.json()["lines"])
+    privacy_patient, privacy_claim = seen["privacy@riverside.example"]
+    assert set(privacy_patient) <= {
+        "id",
+        "practice_id",
+        "mrn",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "sex",
+    }
+    assert privacy_claim.status_code == 403
+    for patient_view, _ in seen.values():
+        assert "ssn" not in patient_view
+
+
+def test_every_phi_read_leaves_an_audit_event_and_denials_too(world: World) -> None:
+    token = world.sign_in("biller@summit-billing.example")
+    engine = make_engine(world.url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        before = session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
+    with world.client() as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        client.get(f"/api/v1/patients/{world.patient_of[RIVERSIDE]}", headers=headers)
+        client.get(f"/api/v1/patients/{world.patient_of[LAKESIDE]}", headers=headers)
+    with sessions() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > before).order_by(AuditEvent.seq)
+        ).all()
+    engine.dispose()
+    reads = [(e.action, e.outcome) for e in events if e.action == "phi:patient:read"]
+    assert reads == [("phi:patient:read", "success"), ("phi:patient:read", "denied")]
+    success = next(e for e in events if e.outcome == "success" and e.action == "phi:patient:read")
+    assert success.patient_ref and world.patient_of[RIVERSIDE] not in success.patient_ref
+    assert success.purpose == "payment"
+
+
+def test_phi_reads_fail_closed_when_the_audit_log_cannot_be_written(world: World) -> None:
+    token = world.sign_in("staff@riverside.example")
+    headers = {"Authorization": f"Bearer {token}"}
+    patient = world.patient_of[RIVERSIDE]
+    engine = make_engine(world.url)
+    sqlite = world.url.startswith("sqlite")
+    refuse = (
+        [
+            "CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_events "
+            "BEGIN SELECT RAISE(ABORT, 'audit store down'); END"
+        ]
+        if sqlite
+        else [
+            "CREATE OR REPLACE FUNCTION audit_refuses() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audit store down'; END $$",
+            "CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_events "
+            "FOR EACH ROW EXECUTE FUNCTION audit_refuses()",
+        ]
+    )
+    try:
+        with engine.begin() as connection:
+            for statement in refuse:
+                connection.exec_driver_sql(statement)
+        with world.client() as client:
+            down = client.get(f"/api/v1/patients/{patient}", headers=headers)
+            listed = client.get("/api/v1/patients", headers=headers)
+        assert down.status_code == listed.status_code == 503
+        assert down.json()["error"]["code"] == "storage_unavailable"
+        assert patient not in down.text and "given_name" not in listed.text
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "DROP TRIGGER IF EXISTS audit_refuses" + ("" if sqlite else " ON audit_events")
+            )
+        engine.dispose()
+    with world.client() as client:
+        assert client.get(f"/api/v1/patients/{patient}", headers=headers).status_code == 200
