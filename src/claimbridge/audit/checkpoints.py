@@ -10,7 +10,7 @@ layout (https://c2sp.org/tlog-checkpoint): a body of origin, size and
 base64 root, a blank line, then a signature line::
 
     clinic-0001.claimbridge/audit
-    1000000
+    8
     XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=
     issued-at 2025-01-02T03:04:05.000006Z
 
@@ -122,7 +122,7 @@ class Checkpoint:
             raise CheckpointMalformed(where="log_id", detail="not a valid log id")
         if not 0 <= self.tree_size <= MAX_TREE_SIZE:
             raise CheckpointMalformed(where="tree_size", detail="outside 0 .. 2**63 - 1")
-        if len(self.root_hash) != HASH_SIZE:
+        if not isinstance(self.root_hash, bytes) or len(self.root_hash) != HASH_SIZE:
             raise CheckpointMalformed(where="root_hash", detail="not 32 bytes")
         try:
             encode_instant(self.issued_at)
@@ -279,22 +279,22 @@ def verify_log(
     Events after the checkpoint's size are checked as a chain only. Returns
     the state after the last event.
     """
-    signed = verify_checkpoint(checkpoint, public_key)
-    if since.size > signed.tree_size:
+    trusted = verify_checkpoint(checkpoint, public_key)
+    if since.size > trusted.tree_size:
         raise ValidationFailed(where="since", detail="the checkpoint is older than the state")
     tree = CompactRange.from_frontier(since.size, since.frontier)
-    _check_root(tree, signed, since)
-    head = verify_chain(_merkle_fed(events, tree, signed, since), since=since.head)
-    if head.seq < signed.tree_size:
+    _check_root(tree, trusted, since)
+    head = verify_chain(_merkle_fed(events, tree, trusted, since), since=since.head)
+    if head.seq < trusted.tree_size:
         raise LogTruncated(
             where=f"event {head.seq + 1}",
-            detail=f"the log ends at {head.seq}; the checkpoint covers {signed.tree_size}",
+            detail=f"the log ends at {head.seq}; the checkpoint covers {trusted.tree_size}",
         )
     return LogState(head=head, frontier=tree.frontier)
 
 
 def _merkle_fed(
-    events: Iterable[ChainedEvent], tree: CompactRange, signed: Checkpoint, since: LogState
+    events: Iterable[ChainedEvent], tree: CompactRange, trusted: Checkpoint, since: LogState
 ) -> Iterator[ChainedEvent]:
     """Pass ``events`` through, adding each to ``tree`` once the chain has accepted it.
 
@@ -302,21 +302,21 @@ def _merkle_fed(
     next event, that is after it checked this one, so a broken chain is
     reported as ``ChainBroken`` at its event rather than as a wrong root.
     """
-    append, size, sha256 = tree.append_hash, signed.tree_size, hashlib.sha256
+    append, size, sha256 = tree.append_hash, trusted.tree_size, hashlib.sha256
     for event in events:
         yield event
         append(sha256(LEAF_PREFIX + event.event_hash).digest())
         if tree.size == size:
-            _check_root(tree, signed, since)
+            _check_root(tree, trusted, since)
 
 
-def _check_root(tree: CompactRange, signed: Checkpoint, since: LogState) -> None:
-    if tree.size == signed.tree_size and tree.root() != signed.root_hash:
+def _check_root(tree: CompactRange, trusted: Checkpoint, since: LogState) -> None:
+    if tree.size == trusted.tree_size and tree.root() != trusted.root_hash:
         # The rewrite lies among the events checked here, or, if none were,
         # anywhere in the history the resumed state stands for.
-        first = since.size + 1 if since.size < signed.tree_size else 1
+        first = since.size + 1 if since.size < trusted.tree_size else 1
         raise LogRewritten(
-            where=f"events {first}..{signed.tree_size}",
+            where=f"events {first}..{trusted.tree_size}",
             detail="the events' Merkle root is not the signed root",
         )
 

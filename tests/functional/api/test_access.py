@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from claimbridge.access.roles import view_of
 from claimbridge.api.app import create_app
 from claimbridge.api.server import build_server, listen
 from claimbridge.cli.main import app as cli
@@ -33,7 +34,7 @@ from claimbridge.storage.audit import AuditEvent
 from claimbridge.storage.claims import Claim
 from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import make_engine, make_sessionmaker
-from claimbridge.storage.orgs import Engagement, Organisation
+from claimbridge.storage.orgs import Engagement, Organisation, Role
 
 RIVERSIDE = "Riverside Family Medicine"
 LAKESIDE = "Lakeside Family Practice"
@@ -418,3 +419,172 @@ def test_phi_reads_fail_closed_when_the_audit_log_cannot_be_written(world: World
         engine.dispose()
     with world.client() as client:
         assert client.get(f"/api/v1/patients/{patient}", headers=headers).status_code == 200
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_admin_adds_a_user_who_enrols_a_second_factor_at_first_sign_in(world: World) -> None:
+    admin = _bearer(world.sign_in("admin@lakeside.example"))
+    email = f"new-{world.clock.now().timestamp():.0f}@lakeside.example"
+    password = "tangerine lighthouse quietly 42"
+    with world.client() as client:
+        weak = client.post(
+            "/api/v1/users",
+            headers=admin,
+            json={
+                "email": email,
+                "display_name": "New Person",
+                "roles": ["practice_staff"],
+                "password": "password12345",
+            },
+        )
+        assert weak.status_code == 400 and weak.json()["error"]["code"] == "weak_password"
+        wrong_role = client.post(
+            "/api/v1/users",
+            headers=admin,
+            json={
+                "email": email,
+                "display_name": "New Person",
+                "roles": ["biller"],
+                "password": password,
+            },
+        )
+        assert wrong_role.status_code == 400 and wrong_role.json()["error"]["where"] == "roles"
+        created = client.post(
+            "/api/v1/users",
+            headers=admin,
+            json={
+                "email": email,
+                "display_name": "New Person",
+                "roles": ["practice_staff"],
+                "password": password,
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["mfa_enrolled"] is False
+        world.clock.advance(timedelta(seconds=30))
+        first = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        enrolment = first.json()["mfa_enrolment"]
+        assert enrolment and enrolment["otpauth_uri"].startswith("otpauth://totp/")
+        code = pyotp.TOTP(enrolment["secret"]).at(world.clock.now())
+        second = client.post(
+            "/api/v1/auth/mfa", json={"challenge": first.json()["challenge"], "code": code}
+        )
+        assert second.status_code == 200
+        assert len(second.json()["recovery_codes"]) == 10
+        me = client.get("/api/v1/me", headers=_bearer(second.json()["token"])).json()
+        assert me["roles"] == ["practice_staff"] and me["auth_method"] == "password+totp"
+        listed = client.get("/api/v1/users", headers=admin).json()
+        assert {u["email"] for u in listed} >= {email, "admin@lakeside.example"}
+        assert all(u["email"].endswith("@lakeside.example") for u in listed)
+
+
+def test_disabling_or_changing_roles_ends_sessions_at_once(world: World) -> None:
+    admin = _bearer(world.sign_in("admin@riverside.example"))
+    staff_token = world.sign_in("staff@riverside.example")
+    with world.client() as client:
+        me = client.get("/api/v1/me", headers=_bearer(staff_token)).json()
+        changed = client.patch(
+            f"/api/v1/users/{me['user_id']}", headers=admin, json={"roles": ["practice_staff"]}
+        )
+        assert changed.status_code == 200
+        assert client.get("/api/v1/me", headers=_bearer(staff_token)).status_code == 401
+        staff_token = world.sign_in("staff@riverside.example")
+        client.patch(f"/api/v1/users/{me['user_id']}", headers=admin, json={"status": "disabled"})
+        assert client.get("/api/v1/me", headers=_bearer(staff_token)).status_code == 401
+        client.patch(f"/api/v1/users/{me['user_id']}", headers=admin, json={"status": "active"})
+    assert world.sign_in("staff@riverside.example")
+
+
+def test_staff_cannot_administer_users_or_reach_another_organisations(world: World) -> None:
+    staff = _bearer(world.sign_in("staff@riverside.example"))
+    admin = _bearer(world.sign_in("admin@lakeside.example"))
+    with world.client() as client:
+        assert client.get("/api/v1/users", headers=staff).status_code == 403
+        riverside_staff = client.get("/api/v1/me", headers=staff).json()["user_id"]
+        response = client.patch(
+            f"/api/v1/users/{riverside_staff}", headers=admin, json={"status": "disabled"}
+        )
+        assert response.status_code == 404
+
+
+def test_api_tokens_are_shown_once_scoped_and_revocable(world: World) -> None:
+    admin = _bearer(world.sign_in("admin@summit-billing.example"))
+    with world.client() as client:
+        too_much = client.post(
+            "/api/v1/tokens",
+            headers=admin,
+            json={"name": "robot", "permissions": ["patients:patient:read"]},
+        )
+        assert too_much.status_code == 403, "a token cannot exceed its creator"
+        made = client.post(
+            "/api/v1/tokens",
+            headers=admin,
+            json={"name": "robot", "permissions": ["vendors:questionnaire:answer"]},
+        )
+        assert made.status_code == 200
+        token = made.json()["token"]
+        listed = client.get("/api/v1/tokens", headers=admin).json()
+        assert token not in json.dumps(listed)
+        assert client.get("/api/v1/me", headers=_bearer(token)).json()["permissions"] == [
+            "vendors:questionnaire:answer"
+        ]
+        assert client.get("/api/v1/patients", headers=_bearer(token)).status_code == 403
+        client.delete(f"/api/v1/tokens/{made.json()['id']}", headers=admin)
+        assert client.get("/api/v1/me", headers=_bearer(token)).status_code == 401
+
+
+def test_cookie_sessions_need_the_csrf_token_to_change_anything(world: World) -> None:
+    email = "admin@riverside.example"
+    world.clock.advance(timedelta(seconds=30))
+    with world.client() as client:
+        first = client.post(
+            "/api/v1/auth/login", json={"email": email, "password": world.logins[email]["password"]}
+        )
+        second = client.post(
+            "/api/v1/auth/mfa",
+            json={"challenge": first.json()["challenge"], "code": world.code(email)},
+        )
+        cookie = second.headers["set-cookie"]
+        assert cookie.startswith("__Host-claimbridge_session=")
+        assert all(
+            flag in cookie.lower() for flag in ("secure", "httponly", "samesite=strict", "path=/")
+        )
+        assert client.get("/api/v1/me").status_code == 200, "the cookie alone reads"
+        refused = client.post("/api/v1/auth/logout")
+        assert refused.status_code == 403 and refused.json()["error"]["where"] == "X-CSRF-Token"
+        done = client.post(
+            "/api/v1/auth/logout", headers={"X-CSRF-Token": second.json()["csrf_token"]}
+        )
+        assert done.status_code == 204
+        assert (
+            client.get(
+                "/api/v1/me", headers={"Authorization": f"Bearer {second.json()['token']}"}
+            ).status_code
+            == 401
+        )
+
+
+def test_projections_match_the_policy_table_for_every_role(world: World) -> None:
+    patient, claim = world.patient_of[RIVERSIDE], world.claim_of[RIVERSIDE]
+    checked = 0
+    for email, login in world.logins.items():
+        roles = frozenset(Role(r) for r in login["roles"])
+        headers = _bearer(world.sign_in(email))
+        with world.client() as client:
+            for route, rid, kind in (("patients", patient, "patient"), ("claims", claim, "claim")):
+                for response in (
+                    client.get(f"/api/v1/{route}/{rid}", headers=headers),
+                    client.get(f"/api/v1/{route}", headers=headers),
+                ):
+                    if response.status_code != 200:
+                        continue
+                    body = response.json()
+                    items = body.get("items", [body])
+                    allowed = {f.split(".")[0] for f in view_of(roles, kind)} | {"practice_id"}
+                    for item in items:
+                        assert set(item) <= allowed, (email, route, set(item) - allowed)
+                        checked += 1
+    assert checked > 20

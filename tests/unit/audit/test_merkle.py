@@ -26,6 +26,9 @@ from claimbridge.audit.merkle import (
 )
 from claimbridge.errors import ValidationFailed
 
+# The RFC 6962 vectors of Certificate Transparency and Trillian, as kept in
+# transparency-dev/merkle (testonly/constants.go, proof/verify_test.go); the
+# JSON file names its source. Every value is recomputed below, not trusted.
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parent / "rfc6962_vectors.json").read_text(encoding="utf-8")
 )
