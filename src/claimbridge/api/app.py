@@ -16,7 +16,7 @@ from claimbridge.access.authn import SessionPolicy
 from claimbridge.api import problems
 from claimbridge.api.context import AppContext
 from claimbridge.api.headers import BodyLimit, SecurityHeaders
-from claimbridge.api.routes import auth, health, phi, tokens, users
+from claimbridge.api.routes import auth, breakglass, health, phi, tokens, users
 from claimbridge.clock import Clock, SystemClock
 from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
@@ -52,7 +52,7 @@ def create_app(
         ),
     )
     problems.install(app)
-    for module in (health, auth, phi, tokens, users):
+    for module in (health, auth, phi, tokens, users, breakglass):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(views.router)
     views.mount_static(app)

@@ -588,3 +588,71 @@ def test_projections_match_the_policy_table_for_every_role(world: World) -> None
                         assert set(item) <= allowed, (email, route, set(item) - allowed)
                         checked += 1
     assert checked > 20
+
+
+def test_break_glass_is_bounded_marked_and_reviewed(world: World) -> None:
+    email = "biller@summit-billing.example"
+    biller = _bearer(world.sign_in(email))
+    patient = world.patient_of[RIVERSIDE]
+    riverside = world.orgs[RIVERSIDE]
+    engine = make_engine(world.url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            session.execute(update(Engagement).values(status="suspended"))
+        with world.client() as client:
+            assert client.get(f"/api/v1/patients/{patient}", headers=biller).status_code == 404
+            short = client.post(
+                "/api/v1/break-glass",
+                headers=biller,
+                json={"practice_id": riverside, "reason": "urgent", "code": "000000"},
+            )
+            assert short.status_code == 400 and short.json()["error"]["where"] == "reason"
+            reason = "Payer deadline today for claims of the week; assessment renewal pending."
+            wrong = client.post(
+                "/api/v1/break-glass",
+                headers=biller,
+                json={"practice_id": riverside, "reason": reason, "code": "000000"},
+            )
+            assert wrong.status_code == 401
+            world.clock.advance(timedelta(seconds=30))
+            no_baa = client.post(
+                "/api/v1/break-glass",
+                headers=biller,
+                json={
+                    "practice_id": world.orgs[LAKESIDE],
+                    "reason": reason,
+                    "code": world.code(email),
+                },
+            )
+            assert no_baa.status_code == 404, "no signed BAA, no break-glass"
+            world.clock.advance(timedelta(seconds=30))
+            granted = client.post(
+                "/api/v1/break-glass",
+                headers=biller,
+                json={"practice_id": riverside, "reason": reason, "code": world.code(email)},
+            )
+            assert granted.status_code == 201, granted.text
+            opened = client.get(f"/api/v1/patients/{patient}", headers=biller)
+            assert opened.status_code == 200 and "ssn" not in opened.json()
+            privacy = _bearer(world.sign_in("privacy@riverside.example"))
+            biller = _bearer(world.sign_in(email))
+            pending = client.get("/api/v1/break-glass", headers=privacy).json()
+            assert pending[0]["id"] == granted.json()["id"] and pending[0]["reviewed_at"] is None
+            reviewed = client.post(
+                f"/api/v1/break-glass/{pending[0]['id']}/review", headers=privacy
+            )
+            assert reviewed.json()["reviewed_at"] is not None
+            world.clock.advance(timedelta(minutes=61))
+            biller = _bearer(world.sign_in(email))
+            assert client.get(f"/api/v1/patients/{patient}", headers=biller).status_code == 404
+        with make_sessionmaker(engine)() as session:
+            marked = session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.purpose == "break-glass", AuditEvent.action == "phi:patient:read"
+                )
+            ).all()
+        assert marked and all(e.outcome == "success" for e in marked)
+    finally:
+        with make_sessionmaker(engine).begin() as session:
+            session.execute(update(Engagement).values(status="active"))
+        engine.dispose()
