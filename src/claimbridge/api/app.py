@@ -6,6 +6,7 @@ tests build the same app the server runs, against either database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -16,7 +17,7 @@ from claimbridge.access.authn import SessionPolicy
 from claimbridge.api import problems
 from claimbridge.api.context import AppContext
 from claimbridge.api.headers import BodyLimit, SecurityHeaders
-from claimbridge.api.routes import auth, breakglass, health, phi, tokens, users
+from claimbridge.api.routes import auth, breakglass, certificates, health, phi, tokens, users
 from claimbridge.clock import Clock, SystemClock
 from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
@@ -27,7 +28,12 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(
-    settings: Settings, *, engine: Engine, keyring: Keyring, clock: Clock | None = None
+    settings: Settings,
+    *,
+    engine: Engine,
+    keyring: Keyring,
+    clock: Clock | None = None,
+    trust_client_certificate: Callable[[str], None] | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="claimbridge",
@@ -50,9 +56,10 @@ def create_app(
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_absolute_hours),
         ),
+        trust_client_certificate=trust_client_certificate,
     )
     problems.install(app)
-    for module in (health, auth, phi, tokens, users, breakglass):
+    for module in (health, auth, phi, tokens, certificates, users, breakglass):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(views.router)
     views.mount_static(app)

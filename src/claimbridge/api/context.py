@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -22,6 +23,8 @@ class AppContext:
     clock: Clock
     keyring: Keyring
     session_policy: SessionPolicy
+    trust_client_certificate: Callable[[str], None] | None = None
+    """Makes the TLS layer accept a newly registered client certificate (mutual TLS)."""
 
 
 def app_context(request: Request) -> AppContext:

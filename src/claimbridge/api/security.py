@@ -16,9 +16,11 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from claimbridge.access.authn import authenticate_api_token, authenticate_session, check_csrf
+from claimbridge.access.mtls import authenticate_client_certificate
 from claimbridge.access.permissions import Permission
 from claimbridge.access.principal import Principal
 from claimbridge.api.context import AppContext
+from claimbridge.api.server import CLIENT_CERT_STATE
 from claimbridge.audit.record import unit_of_work
 from claimbridge.errors import Unauthenticated
 from claimbridge.phi.gateway import Gateway
@@ -71,6 +73,12 @@ def authenticate(request: Request, session: Session, ctx: AppContext) -> Caller:
             authenticate_api_token(session, bearer, source_address=address, now=now), None
         )
     token = bearer or request.cookies.get(SESSION_COOKIE)
+    fingerprint = getattr(request.state, CLIENT_CERT_STATE, None)
+    if not token and fingerprint:
+        principal = authenticate_client_certificate(
+            session, fingerprint, source_address=address, now=now
+        )
+        return Caller(principal, None)
     if not token:
         raise Unauthenticated()
     principal = authenticate_session(

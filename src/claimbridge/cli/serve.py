@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from claimbridge.access.mtls import trusted_certificates
 from claimbridge.api.app import create_app
-from claimbridge.api.server import build_server, listen
+from claimbridge.api.server import build_server, listen, trust_client_certificate
 from claimbridge.cli.common import (
     DataDirOption,
     JsonOption,
@@ -24,6 +25,7 @@ from claimbridge.crypto.tls import certificate_fingerprint
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
+from claimbridge.storage.db import make_sessionmaker
 
 
 def serve(
@@ -41,12 +43,21 @@ def serve(
         # The root key first: no key, no server (never a plaintext fallback).
         keyring = open_keyring(settings, clock=clock, prompt=ask_passphrase)
         engine = open_database(settings, upgrade=True)
-        app = create_app(settings, engine=engine, keyring=keyring, clock=clock)
+        with make_sessionmaker(engine)() as session:
+            registered = tuple(trusted_certificates(session))
+        app = create_app(
+            settings,
+            engine=engine,
+            keyring=keyring,
+            clock=clock,
+            trust_client_certificate=lambda pem: trust_client_certificate(server.config.ssl, pem),
+        )
         server = build_server(
             app,
             certfile=str(settings.tls_cert),
             keyfile=str(settings.tls_key),
             log_level=settings.log_level,
+            client_certificates=registered,
         )
         sock = listen(settings.host, settings.port)
         bound_host, bound_port = sock.getsockname()[:2]

@@ -12,6 +12,7 @@ resistance lives in the recipes, which is why this module is private.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 from collections.abc import Callable
@@ -159,6 +160,12 @@ def private_key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 PEM = serialization.Encoding.PEM
+DER = serialization.Encoding.DER
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
 
 SHA256 = hashes.SHA256
 """The hash for certificate signatures and fingerprints."""

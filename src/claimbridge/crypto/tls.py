@@ -15,6 +15,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from claimbridge.crypto import _primitives
+from claimbridge.errors import ValidationFailed
 
 VALIDITY = timedelta(days=365)
 HOSTNAMES = ("localhost",)
@@ -78,3 +79,61 @@ def certificate_fingerprint(cert_pem: bytes) -> str:
 
 def certificate_expiry(cert_pem: bytes) -> datetime:
     return x509.load_pem_x509_certificate(cert_pem).not_valid_after_utc
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCertificateInfo:
+    fingerprint_sha256: str
+    subject: str
+    not_after: datetime
+    pem: str
+
+
+def fingerprint_der(der: bytes) -> str:
+    """Lower-case hex SHA-256 of a DER certificate: how a machine client is known."""
+    return _primitives.sha256_hex(der)
+
+
+def read_client_certificate(pem: str, *, now: datetime) -> ClientCertificateInfo:
+    """Check a machine client's certificate before it is registered."""
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:
+        raise ValidationFailed("Not a PEM certificate.", where="certificate_pem") from None
+    if cert.not_valid_after_utc <= now:
+        raise ValidationFailed("The certificate has expired.", where="certificate_pem")
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is not None and constraints.ca:
+        raise ValidationFailed(
+            "Register the client's own certificate, not a CA.", where="certificate_pem"
+        )
+    return ClientCertificateInfo(
+        fingerprint_sha256=fingerprint_der(cert.public_bytes(_primitives.DER)),
+        subject=cert.subject.rfc4514_string(),
+        not_after=cert.not_valid_after_utc,
+        pem=cert.public_bytes(_primitives.PEM).decode(),
+    )
+
+
+def self_signed_client_certificate(*, now: datetime, common_name: str) -> CertificatePair:
+    """A client certificate for a machine (``claimbridge send``), self-signed."""
+    key = _primitives.p256_private_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(key, _primitives.SHA256())
+    )
+    return CertificatePair(
+        cert_pem=cert.public_bytes(_primitives.PEM), key_pem=_primitives.private_key_pem(key)
+    )

@@ -105,3 +105,21 @@ class BreakGlassGrant(Base):
     expires_at: Mapped[datetime]
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[str | None] = mapped_column(String(36))
+
+
+class ClientCertificate(Base):
+    """A machine client's TLS certificate, registered to an organisation (mutual TLS)."""
+
+    __tablename__ = "client_certificates"
+
+    fingerprint_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    registered_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    certificate_pem: Mapped[str] = mapped_column(String(20_000))
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+    not_after: Mapped[datetime]
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -9,6 +9,7 @@ from claimbridge.storage.auth import (
     ApiToken,
     AuthSession,
     BreakGlassGrant,
+    ClientCertificate,
     Credential,
 )
 from claimbridge.storage.base import Base
@@ -27,6 +28,7 @@ __all__ = [
     "Batch",
     "BreakGlassGrant",
     "Claim",
+    "ClientCertificate",
     "Coverage",
     "Credential",
     "DataKeyRow",

@@ -25,10 +25,11 @@ from typer.testing import CliRunner
 
 from claimbridge.access.roles import view_of
 from claimbridge.api.app import create_app
-from claimbridge.api.server import build_server, listen
+from claimbridge.api.server import build_server, listen, trust_client_certificate
 from claimbridge.cli.main import app as cli
 from claimbridge.clock import FixedClock
 from claimbridge.config import load_settings
+from claimbridge.crypto.tls import self_signed_client_certificate
 from claimbridge.instance.keys import open_keyring
 from claimbridge.storage.audit import AuditEvent
 from claimbridge.storage.claims import Claim
@@ -113,7 +114,13 @@ def world(
     clock = FixedClock(datetime.now(UTC))
     keyring = open_keyring(settings, clock=clock)
     server = build_server(
-        create_app(settings, engine=engine, keyring=keyring, clock=clock),
+        create_app(
+            settings,
+            engine=engine,
+            keyring=keyring,
+            clock=clock,
+            trust_client_certificate=lambda pem: trust_client_certificate(server.config.ssl, pem),
+        ),
         certfile=str(settings.tls_cert),
         keyfile=str(settings.tls_key),
         log_level="warning",
@@ -656,3 +663,60 @@ def test_break_glass_is_bounded_marked_and_reviewed(world: World) -> None:
         with make_sessionmaker(engine).begin() as session:
             session.execute(update(Engagement).values(status="active"))
         engine.dispose()
+
+
+def test_a_machine_with_a_registered_client_certificate_signs_in_by_mutual_tls(
+    world: World, tmp_path: Path
+) -> None:
+    admin = _bearer(world.sign_in("admin@riverside.example"))
+    pair = self_signed_client_certificate(now=world.clock.now(), common_name="riverside-ehr-export")
+    other = self_signed_client_certificate(now=world.clock.now(), common_name="stranger")
+    for name, p in (("client", pair), ("other", other)):
+        (tmp_path / f"{name}.pem").write_bytes(p.cert_pem)
+        (tmp_path / f"{name}.key").write_bytes(p.key_pem)
+
+    def machine(name: str) -> httpx.Client:
+        context = ssl.create_default_context(cafile=str(world.cert))
+        context.load_cert_chain(str(tmp_path / f"{name}.pem"), str(tmp_path / f"{name}.key"))
+        return httpx.Client(base_url=world.base_url, verify=context)
+
+    with world.client() as client:
+        too_much = client.post(
+            "/api/v1/client-certificates",
+            headers=admin,
+            json={
+                "name": "ehr",
+                "certificate_pem": pair.cert_pem.decode(),
+                "permissions": ["patients:patient:read"],
+            },
+        )
+        assert too_much.status_code == 403
+        made = client.post(
+            "/api/v1/client-certificates",
+            headers=admin,
+            json={
+                "name": "ehr",
+                "certificate_pem": pair.cert_pem.decode(),
+                "permissions": ["access:token:manage"],
+            },
+        )
+        assert made.status_code == 201, made.text
+    with machine("client") as robot:
+        me = robot.get("/api/v1/me")
+        assert me.status_code == 200, me.text
+        assert me.json()["auth_method"] == "mtls"
+        assert me.json()["permissions"] == ["access:token:manage"]
+        assert me.json()["organisation_id"] == world.orgs[RIVERSIDE]
+        assert robot.get("/api/v1/patients").status_code == 403
+    # TLS 1.3 reports the refused certificate after the client thinks the
+    # handshake is done: a dropped connection rather than a connect error.
+    with (
+        pytest.raises((httpx.ConnectError, httpx.RemoteProtocolError)),
+        machine("other") as stranger,
+    ):
+        stranger.get("/api/v1/me")
+    with world.client() as client:
+        fingerprint = made.json()["fingerprint_sha256"]
+        client.delete(f"/api/v1/client-certificates/{fingerprint}", headers=admin)
+    with machine("client") as robot:
+        assert robot.get("/api/v1/me").status_code == 401
