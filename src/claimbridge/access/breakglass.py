@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from claimbridge.access import totp
 from claimbridge.access.permissions import Permission
-from claimbridge.access.principal import Principal
-from claimbridge.audit.record import Actor, AuditedDenial, Event, record
+from claimbridge.access.principal import Principal, actor_of
+from claimbridge.audit.record import AuditedDenial, Event, record
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.sealing import FieldSealer
 from claimbridge.errors import AccessDenied, NotFound, Unauthenticated, ValidationFailed
@@ -177,13 +177,7 @@ def _audit(
             resource_id=grant_id,
             tenant_id=tenant,
             purpose="break-glass",
-            actor=Actor(
-                user_id=principal.user_id,
-                organisation_id=principal.organisation_id,
-                roles=tuple(sorted(r.value for r in principal.roles)),
-                auth_method=principal.auth_method,
-                source_address=principal.source_address,
-            ),
+            actor=actor_of(principal),
         ),
         now=now,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from claimbridge.access.permissions import Permission
 from claimbridge.access.roles import permissions_of
+from claimbridge.audit.record import Actor
 from claimbridge.storage.orgs import OrgKind, Role
 
 
@@ -30,3 +31,14 @@ class Principal:
         if self.token_permissions is not None:
             granted &= self.token_permissions
         return granted
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The audit log's view of a principal: who, for which organisation, how proven."""
+    return Actor(
+        user_id=principal.user_id,
+        organisation_id=principal.organisation_id,
+        roles=tuple(sorted(r.value for r in principal.roles)),
+        auth_method=principal.auth_method,
+        source_address=principal.source_address,
+    )

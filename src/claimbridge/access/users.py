@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from claimbridge.access.authn import end_sessions, set_password
 from claimbridge.access.passwords import verify_password
 from claimbridge.access.permissions import Permission
-from claimbridge.access.principal import Principal
-from claimbridge.audit.record import Actor, Event, record
+from claimbridge.access.principal import Principal, actor_of
+from claimbridge.audit.record import Event, record
 from claimbridge.errors import AccessDenied, Conflict, NotFound, Unauthenticated, ValidationFailed
 from claimbridge.storage.auth import Credential
 from claimbridge.storage.orgs import ROLES_OF_KIND, Role, User, UserRole
@@ -153,13 +153,7 @@ def _audit(session: Session, actor: Principal, action: str, user: User, *, now: 
             resource_type="user",
             resource_id=user.id,
             tenant_id=user.organisation_id,
-            actor=Actor(
-                user_id=actor.user_id,
-                organisation_id=actor.organisation_id,
-                roles=tuple(sorted(r.value for r in actor.roles)),
-                auth_method=actor.auth_method,
-                source_address=actor.source_address,
-            ),
+            actor=actor_of(actor),
         ),
         now=now,
     )

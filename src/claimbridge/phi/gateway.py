@@ -13,18 +13,19 @@ before raising the public error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from claimbridge.access.permissions import Permission
 from claimbridge.access.policy import Allowed, Decision, Denied, decide, enforce, tenants_of
-from claimbridge.access.principal import Principal
+from claimbridge.access.principal import Principal, actor_of
 from claimbridge.access.roles import view_of
-from claimbridge.audit.record import Actor, AuditedDenial, Event, record
+from claimbridge.audit.record import AuditedDenial, Event, record
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.sealing import FieldSealer
 from claimbridge.errors import ClaimbridgeError
@@ -35,6 +36,7 @@ from claimbridge.storage.clinical import Coverage, Encounter, Patient
 from claimbridge.storage.orgs import OrgKind, engaged_practices
 
 MAX_PAGE = 200
+R = TypeVar("R", Patient, Claim)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +127,7 @@ class Gateway:
                 patient_ref=self._patient_ref(tenant, patient_id),
                 purpose="break-glass" if glass else self._purpose(),
                 request_id=self.request_id,
-                actor=Actor(
-                    user_id=self.principal.user_id,
-                    organisation_id=self.principal.organisation_id,
-                    roles=tuple(sorted(r.value for r in self.principal.roles)),
-                    auth_method=self.principal.auth_method,
-                    source_address=self.principal.source_address,
-                ),
+                actor=actor_of(self.principal),
             ),
             now=self.now,
         )
@@ -162,56 +158,88 @@ class Gateway:
                 action, decision, resource_type=resource_type, resource_id=None, tenant=None
             )
 
-    def _count(self, query: Select[tuple[str]]) -> int:
+    def _count(self, query: Select[Any]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
-    # -- patients ---------------------------------------------------------------
-
-    def list_patients(self, *, limit: int = 50, offset: int = 0) -> Page:
-        action = "phi:patient:list"
-        self._require(Permission.PATIENT_LIST, action, resource_type="patient")
+    def _list(
+        self,
+        model: type[R],
+        kind: str,
+        permission: Permission,
+        order: tuple[Any, ...],
+        project: Callable[[R], dict[str, Any]],
+        *,
+        limit: int,
+        offset: int,
+    ) -> Page:
+        """A page of ``kind`` records from every tenant this principal may reach."""
+        action = f"phi:{kind}:list"
+        self._require(permission, action, resource_type=kind)
         tenants = sorted(self.reachable() | set(self._break_glass()))
         limit = max(1, min(limit, MAX_PAGE))
-        query = select(Patient).where(Patient.practice_id.in_(tenants)).order_by(Patient.id)
-        rows = self.session.scalars(query.limit(limit).offset(max(offset, 0))).all()
-        total = len(
-            self.session.scalars(select(Patient.id).where(Patient.practice_id.in_(tenants))).all()
-        )
+        scoped = select(model).where(model.practice_id.in_(tenants))
+        rows = self.session.scalars(
+            scoped.order_by(*order).limit(limit).offset(max(offset, 0))
+        ).all()
+        total = self._count(select(model.id).where(model.practice_id.in_(tenants)))
         self._audit(
             action,
             decision=Allowed(),
-            resource_type="patient",
+            resource_type=kind,
             resource_id=None,
             tenant=",".join(tenants) or None,
         )
-        return Page([self._project_patient(row) for row in rows], total, limit, offset)
+        return Page([project(row) for row in rows], total, limit, offset)
 
-    def get_patient(self, patient_id: str) -> dict[str, Any]:
-        action = "phi:patient:read"
-        self._require(Permission.PATIENT_READ, action, resource_type="patient")
-        row = self.session.get(Patient, patient_id)
-        tenant = row.practice_id if row else None
+    def _get(
+        self,
+        model: type[R],
+        kind: str,
+        permission: Permission,
+        record_id: str,
+        *,
+        patient_of: Callable[[R], str],
+    ) -> R:
+        """One ``kind`` record, if this principal may see its tenant; else "not found"."""
+        action = f"phi:{kind}:read"
+        self._require(permission, action, resource_type=kind)
+        row = self.session.get(model, record_id)
+        tenant = row.practice_id if row is not None else None
         decision = (
-            self._decide(Permission.PATIENT_READ, tenant)
-            if row
-            else Denied("no such patient", hide_existence=True)
+            self._decide(permission, tenant)
+            if row is not None
+            else Denied(f"no such {kind}", hide_existence=True)
         )
         if isinstance(decision, Denied) or row is None:
             raise self._deny(
-                action,
-                _denied(decision),
-                resource_type="patient",
-                resource_id=patient_id,
-                tenant=tenant,
-                patient_id=None,
+                action, _denied(decision), resource_type=kind, resource_id=record_id, tenant=tenant
             )
         self._audit(
             action,
             decision=decision,
-            resource_type="patient",
+            resource_type=kind,
             resource_id=row.id,
             tenant=tenant,
-            patient_id=row.id,
+            patient_id=patient_of(row),
+        )
+        return row
+
+    # -- patients ---------------------------------------------------------------
+
+    def list_patients(self, *, limit: int = 50, offset: int = 0) -> Page:
+        return self._list(
+            Patient,
+            "patient",
+            Permission.PATIENT_LIST,
+            (Patient.id,),
+            self._project_patient,
+            limit=limit,
+            offset=offset,
+        )
+
+    def get_patient(self, patient_id: str) -> dict[str, Any]:
+        row = self._get(
+            Patient, "patient", Permission.PATIENT_READ, patient_id, patient_of=lambda p: p.id
         )
         return self._project_patient(row)
 
@@ -246,53 +274,19 @@ class Gateway:
     # -- claims ---------------------------------------------------------------------
 
     def list_claims(self, *, limit: int = 50, offset: int = 0) -> Page:
-        action = "phi:claim:list"
-        self._require(Permission.CLAIM_LIST, action, resource_type="claim")
-        tenants = sorted(self.reachable() | set(self._break_glass()))
-        limit = max(1, min(limit, MAX_PAGE))
-        query = (
-            select(Claim)
-            .where(Claim.practice_id.in_(tenants))
-            .order_by(Claim.service_from.desc(), Claim.id)
+        return self._list(
+            Claim,
+            "claim",
+            Permission.CLAIM_LIST,
+            (Claim.service_from.desc(), Claim.id),
+            self._project_claim,
+            limit=limit,
+            offset=offset,
         )
-        rows = self.session.scalars(query.limit(limit).offset(max(offset, 0))).all()
-        total = len(
-            self.session.scalars(select(Claim.id).where(Claim.practice_id.in_(tenants))).all()
-        )
-        self._audit(
-            action,
-            decision=Allowed(),
-            resource_type="claim",
-            resource_id=None,
-            tenant=",".join(tenants) or None,
-        )
-        return Page([self._project_claim(row) for row in rows], total, limit, offset)
 
     def get_claim(self, claim_id: str) -> dict[str, Any]:
-        action = "phi:claim:read"
-        self._require(Permission.CLAIM_READ, action, resource_type="claim")
-        row = self.session.get(Claim, claim_id)
-        tenant = row.practice_id if row else None
-        decision = (
-            self._decide(Permission.CLAIM_READ, tenant)
-            if row
-            else Denied("no such claim", hide_existence=True)
-        )
-        if isinstance(decision, Denied) or row is None:
-            raise self._deny(
-                action,
-                _denied(decision),
-                resource_type="claim",
-                resource_id=claim_id,
-                tenant=tenant,
-            )
-        self._audit(
-            action,
-            decision=decision,
-            resource_type="claim",
-            resource_id=row.id,
-            tenant=tenant,
-            patient_id=row.patient_id,
+        row = self._get(
+            Claim, "claim", Permission.CLAIM_READ, claim_id, patient_of=lambda c: c.patient_id
         )
         return self._project_claim(row)
 

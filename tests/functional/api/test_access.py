@@ -669,8 +669,10 @@ def test_a_machine_with_a_registered_client_certificate_signs_in_by_mutual_tls(
     world: World, tmp_path: Path
 ) -> None:
     admin = _bearer(world.sign_in("admin@riverside.example"))
-    pair = self_signed_client_certificate(now=world.clock.now(), common_name="riverside-ehr-export")
-    other = self_signed_client_certificate(now=world.clock.now(), common_name="stranger")
+    # OpenSSL checks validity against the real time, not the test's clock.
+    real_now = datetime.now(UTC)
+    pair = self_signed_client_certificate(now=real_now, common_name="riverside-ehr-export")
+    other = self_signed_client_certificate(now=real_now, common_name="stranger")
     for name, p in (("client", pair), ("other", other)):
         (tmp_path / f"{name}.pem").write_bytes(p.cert_pem)
         (tmp_path / f"{name}.key").write_bytes(p.key_pem)
