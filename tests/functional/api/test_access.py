@@ -722,3 +722,34 @@ def test_a_machine_with_a_registered_client_certificate_signs_in_by_mutual_tls(
         client.delete(f"/api/v1/client-certificates/{fingerprint}", headers=admin)
     with machine("client") as robot:
         assert robot.get("/api/v1/me").status_code == 401
+
+
+def test_changing_ones_password_ends_every_session(world: World) -> None:
+    email = "coder@summit-billing.example"
+    old = world.logins[email]["password"]
+    token = world.sign_in(email)
+    other = world.sign_in(email)
+    new = "plum orchard sailing westward 77"
+    with world.client() as client:
+        weak = client.post(
+            "/api/v1/me/password",
+            headers=_bearer(token),
+            json={"current_password": old, "new_password": "coder123456789"},
+        )
+        assert weak.status_code == 400
+        wrong = client.post(
+            "/api/v1/me/password",
+            headers=_bearer(token),
+            json={"current_password": "not it at all", "new_password": new},
+        )
+        assert wrong.status_code == 401
+        done = client.post(
+            "/api/v1/me/password",
+            headers=_bearer(token),
+            json={"current_password": old, "new_password": new},
+        )
+        assert done.status_code == 204
+        assert client.get("/api/v1/me", headers=_bearer(token)).status_code == 401
+        assert client.get("/api/v1/me", headers=_bearer(other)).status_code == 401
+    world.logins[email]["password"] = new
+    assert world.sign_in(email)
