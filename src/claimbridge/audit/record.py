@@ -17,8 +17,10 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from claimbridge.audit.canonical import encode_event
+from claimbridge.audit.chain import GENESIS, ChainHead, link
 from claimbridge.errors import ClaimbridgeError
-from claimbridge.storage.audit import AuditEvent, last_seq
+from claimbridge.storage.audit import AuditEvent, last_event
 from claimbridge.storage.db import lock_for_append
 from claimbridge.types import new_id
 
@@ -62,9 +64,16 @@ T = TypeVar("T")
 
 
 def record(session: Session, event: Event, *, now: datetime) -> AuditEvent:
+    """Append ``event`` to the log, chained to the event before it.
+
+    The append lock is held until the caller's transaction ends, so events
+    form one total order with no forks, on SQLite and PostgreSQL alike.
+    """
     lock_for_append(session, "audit")
+    last = last_event(session)
+    head = ChainHead(last[0], last[1] or GENESIS.event_hash) if last else GENESIS
     row = AuditEvent(
-        seq=last_seq(session) + 1,
+        seq=head.seq + 1,
         id=new_id(),
         occurred_at=now,
         actor_user_id=event.actor.user_id,
@@ -81,9 +90,38 @@ def record(session: Session, event: Event, *, now: datetime) -> AuditEvent:
         outcome=event.outcome,
         request_id=event.request_id,
     )
+    chained = link(head, encode_event(event_fields(row)))
+    row.prev_hash, row.event_hash = chained.prev_hash, chained.event_hash
     session.add(row)
     session.flush()
     return row
+
+
+def event_fields(row: AuditEvent) -> dict[str, object]:
+    """The fields an event's hash covers, as ``canonical.encode_event`` takes them.
+
+    IMPORTANT: adding, removing or renaming a field here changes every event
+    hash from then on; old events keep verifying only if their fields are
+    read back the same way.
+    """
+    return {
+        "seq": row.seq,
+        "id": row.id,
+        "occurred_at": row.occurred_at,
+        "actor_user_id": row.actor_user_id,
+        "actor_org_id": row.actor_org_id,
+        "actor_roles": list(row.actor_roles),
+        "auth_method": row.auth_method,
+        "source_address": row.source_address,
+        "action": row.action,
+        "resource_type": row.resource_type,
+        "resource_id": row.resource_id,
+        "tenant_id": row.tenant_id,
+        "patient_ref": row.patient_ref,
+        "purpose": row.purpose,
+        "outcome": row.outcome,
+        "request_id": row.request_id,
+    }
 
 
 class AuditedDenial(Exception):

@@ -8,6 +8,7 @@ import os
 import typer
 
 from claimbridge.cli import access as access_command
+from claimbridge.cli import audit as audit_command
 from claimbridge.cli import demo as demo_command
 from claimbridge.cli import init as init_command
 from claimbridge.cli import keys as keys_command
@@ -38,6 +39,7 @@ app.command("demo")(demo_command.demo)
 app.command("serve")(serve_command.serve)
 app.add_typer(keys_command.app, name="keys")
 app.add_typer(access_command.app, name="access")
+app.add_typer(audit_command.app, name="audit")
 
 
 def main() -> None:

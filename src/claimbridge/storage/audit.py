@@ -7,9 +7,10 @@ the append-only triggers and the Merkle tree come with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Index, LargeBinary, String, func, select
+from sqlalchemy import JSON, CheckConstraint, Index, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from claimbridge.storage.base import Base, BigInt
@@ -45,10 +46,27 @@ class AuditEvent(Base):
     event_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
-def last_seq(session: Session) -> int:
-    """The highest sequence number so far (0 for an empty log).
+def last_event(session: Session) -> tuple[int, bytes | None] | None:
+    """(seq, event_hash) of the newest event, or ``None`` for an empty log.
 
     Call under ``db.lock_for_append(session, "audit")`` so no other writer
     takes the same next number.
     """
-    return int(session.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0))) or 0)
+    row = session.execute(
+        select(AuditEvent.seq, AuditEvent.event_hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (int(row[0]), row[1]) if row is not None else None
+
+
+def events_in_order(session: Session, *, batch: int = 5000) -> Iterator[AuditEvent]:
+    """Every event by sequence number, read in batches so memory stays flat."""
+    after = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq
+        session.expunge_all()
