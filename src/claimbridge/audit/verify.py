@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from claimbridge.audit.canonical import encode_event
 from claimbridge.audit.chain import GENESIS_HASH, ChainedEvent, ChainHead, verify_chain
+from claimbridge.audit.checkpointing import check_stored_checkpoints
 from claimbridge.audit.record import event_fields
 from claimbridge.storage.audit import events_in_order
 
@@ -21,11 +22,14 @@ from claimbridge.storage.audit import events_in_order
 class Verified:
     events: int
     head_hash: str
+    checkpoints: int
 
 
-def verify_stored_log(session: Session) -> Verified:
+def verify_stored_log(session: Session, *, public_key: bytes | None = None) -> Verified:
+    """The chain, and with the audit public key every stored checkpoint too."""
     head: ChainHead = verify_chain(_chained(session))
-    return Verified(events=head.seq, head_hash=head.event_hash.hex())
+    checked = check_stored_checkpoints(session, public_key) if public_key is not None else 0
+    return Verified(events=head.seq, head_hash=head.event_hash.hex(), checkpoints=checked)
 
 
 def _chained(session: Session) -> Iterator[ChainedEvent]:

@@ -6,10 +6,22 @@ import dataclasses
 
 import typer
 
+from claimbridge.audit.checkpointing import issue_checkpoint
+from claimbridge.audit.checkpoints import format_checkpoint
 from claimbridge.audit.verify import verify_stored_log
-from claimbridge.cli.common import DataDirOption, JsonOption, console, print_json, settings_for
+from claimbridge.cli.common import (
+    DataDirOption,
+    JsonOption,
+    ask_passphrase,
+    console,
+    print_json,
+    settings_for,
+)
 from claimbridge.cli.errors import reported
+from claimbridge.clock import SystemClock
 from claimbridge.datadir import DEFAULT_DATA_DIR
+from claimbridge.instance.auditkey import open_audit_key
+from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
 from claimbridge.storage.db import make_sessionmaker
 
@@ -24,15 +36,52 @@ def verify(data_dir: DataDirOption = DEFAULT_DATA_DIR, json: JsonOption = False)
         require_initialised(settings)
         engine = open_database(settings, upgrade=False)
         try:
+            with open_keyring(settings, clock=SystemClock(), prompt=ask_passphrase) as keyring:
+                public_key = open_audit_key(settings, keyring.providers).public_key_bytes()
             with make_sessionmaker(engine)() as session:
-                result = verify_stored_log(session)
+                result = verify_stored_log(session, public_key=public_key)
         finally:
             engine.dispose()
         if json:
             print_json({"ok": True, **dataclasses.asdict(result)})
         else:
             console.print(
-                f"[bold green]ok[/bold green]: {result.events} events chain unbroken; "
-                f"head {result.head_hash}",
+                f"[bold green]ok[/bold green]: {result.events} events chain unbroken, "
+                f"{result.checkpoints} signed checkpoints match; head {result.head_hash}",
                 soft_wrap=True,
             )
+
+
+@app.command("checkpoint")
+def checkpoint(data_dir: DataDirOption = DEFAULT_DATA_DIR, json: JsonOption = False) -> None:
+    """Sign the log as it stands now; print the checkpoint for a practice to keep."""
+    with reported(as_json=json):
+        settings = settings_for(data_dir)
+        require_initialised(settings)
+        engine = open_database(settings, upgrade=False)
+        try:
+            with open_keyring(settings, clock=SystemClock(), prompt=ask_passphrase) as keyring:
+                key = open_audit_key(settings, keyring.providers)
+            with make_sessionmaker(engine).begin() as session:
+                signed = issue_checkpoint(session, key, now=SystemClock().now())
+        finally:
+            engine.dispose()
+        text = format_checkpoint(signed)
+        if json:
+            print_json({"tree_size": signed.checkpoint.tree_size, "checkpoint": text})
+        else:
+            print(text, end="")
+
+
+@app.command("public-key")
+def public_key(data_dir: DataDirOption = DEFAULT_DATA_DIR, json: JsonOption = False) -> None:
+    """The audit signing key's public half (hex): what a practice verifies checkpoints with."""
+    with reported(as_json=json):
+        settings = settings_for(data_dir)
+        require_initialised(settings)
+        with open_keyring(settings, clock=SystemClock(), prompt=ask_passphrase) as keyring:
+            key = open_audit_key(settings, keyring.providers).public_key_bytes().hex()
+        if json:
+            print_json({"public_key": key})
+        else:
+            print(key)

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import OperationalError
 
 from claimbridge import errors
 from claimbridge.crypto.errors import KeyFileError, TokenError
@@ -58,6 +59,19 @@ def reported(*, as_json: bool, leave: Callable[[int], None] = sys.exit) -> Itera
         log.debug("command failed: %s (%s)", exc.code, exc.detail)
         _report(exc.to_dict(), as_json=as_json)
         leave(exit_code_for(exc))
+    except OperationalError:
+        # The database is busy (SQLite's lock) or unreachable: nothing half
+        # done stays behind (the transaction rolled back); run it again.
+        log.debug("database unavailable", exc_info=True)
+        _report(
+            {
+                "code": "storage_unavailable",
+                "message": "The database is busy or unavailable; run the command again.",
+                "where": None,
+            },
+            as_json=as_json,
+        )
+        leave(EX_TEMPFAIL)
     except KeyboardInterrupt:
         _report({"code": "interrupted", "message": "Interrupted.", "where": None}, as_json=as_json)
         leave(130)

@@ -124,6 +124,14 @@ class Ed25519Signer:
         """The key whose 32-byte RFC 8032 seed is ``seed``."""
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
+    def seed(self) -> bytes:
+        """The 32-byte RFC 8032 seed: for wrapping under a root key, nothing else."""
+        return self._private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+
     def sign(self, message: bytes) -> bytes:
         return self._private.sign(message)
 

@@ -35,6 +35,14 @@ class SigningKey:
     def generate(cls) -> SigningKey:
         return cls(_primitives.Ed25519Signer.generate())
 
+    @classmethod
+    def from_seed(cls, seed: bytes) -> SigningKey:
+        return cls(_primitives.Ed25519Signer.from_seed(seed))
+
+    def seed_bytes(self) -> bytes:
+        """The private seed, only to be wrapped under a root key for storage."""
+        return self._signer.seed()
+
     def __repr__(self) -> str:
         return f"SigningKey(public_key={self.public_key_bytes().hex()})"
 

@@ -7,17 +7,21 @@ and after a crash the same command carries on where it stopped.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from claimbridge.audit.record import Event, record
 from claimbridge.clock import Clock
 from claimbridge.config import Settings
 from claimbridge.crypto.keyring import KekStatus, Keyring
+from claimbridge.instance.auditkey import rewrap_audit_key
 from claimbridge.instance.keys import begin_root_rotation, finish_root_rotation
 from claimbridge.storage.orgs import Organisation, find_organisation
 
@@ -63,13 +67,9 @@ def rewrap_tenant_keys(
         org_id = find_organisation(session, org_ref).id
     done = 0
     while True:
-        with sessions.begin() as session:
-            moved = keyring.rewrap_some(session, org_id, limit=batch)
-            if not moved:
-                org = find_organisation(session, org_id)
-                record(
-                    session, _event("crypto:data-keys:rewrapped", org, str(done)), now=clock.now()
-                )
+        moved = _retrying(
+            partial(_rewrap_batch, sessions, keyring, org_id, batch=batch, done=done, clock=clock)
+        )
         done += moved
         if progress is not None:
             progress(done)
@@ -100,6 +100,7 @@ def rotate_root_key(
             done += moved
             if progress is not None:
                 progress(done)
+        rewrap_audit_key(settings, keyring.providers)
         with sessions.begin() as session:
             record(
                 session,
@@ -112,6 +113,39 @@ def rotate_root_key(
             )
     finish_root_rotation(settings)
     return done
+
+
+def _rewrap_batch(
+    sessions: sessionmaker[Session],
+    keyring: Keyring,
+    org_id: str,
+    *,
+    batch: int,
+    done: int,
+    clock: Clock,
+) -> int:
+    with sessions.begin() as session:
+        moved = keyring.rewrap_some(session, org_id, limit=batch)
+        if not moved:
+            org = find_organisation(session, org_id)
+            record(session, _event("crypto:data-keys:rewrapped", org, str(done)), now=clock.now())
+        return moved
+
+
+def _retrying(batch: Callable[[], int], *, attempts: int = 4) -> int:
+    """Run one short transaction, again after a busy or dropped database.
+
+    Each batch is all or nothing, so running it again is safe; beside live
+    traffic on SQLite, waiting a moment is better than stopping the job.
+    """
+    for attempt in range(attempts):
+        try:
+            return batch()
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _rewrap_kek_batch(sessions: sessionmaker[Session], keyring: Keyring) -> int:

@@ -24,7 +24,8 @@ from claimbridge.datadir import (
     write_private_file,
 )
 from claimbridge.errors import ConfigError
-from claimbridge.instance.keys import create_root_key
+from claimbridge.instance.auditkey import audit_key_file, create_audit_key
+from claimbridge.instance.keys import create_root_key, open_keyring
 from claimbridge.storage import migrate
 from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.db import is_sqlite, make_engine, prepare_sqlite_file
@@ -64,6 +65,9 @@ def init_instance(settings: Settings, *, clock: Clock) -> InitReport:
     created_key = create_root_key(settings)
     if created_key is not None:
         steps.did(f"root key {created_key.where}")
+    with open_keyring(settings, clock=clock) as keyring:
+        if create_audit_key(settings, keyring.providers):
+            steps.did(f"audit signing key {audit_key_file(settings)}")
     revision = _migrate(settings, paths, steps)
     require_private(paths.root)
     return InitReport(

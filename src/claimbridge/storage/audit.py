@@ -70,3 +70,42 @@ def events_in_order(session: Session, *, batch: int = 5000) -> Iterator[AuditEve
         yield from rows
         after = rows[-1].seq
         session.expunge_all()
+
+
+class AuditCheckpoint(Base):
+    """A signed statement of the log's Merkle root at one size, kept for proofs.
+
+    ``frontier`` is the compact range at that size, so the next checkpoint
+    only reads the events after it.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    issued_at: Mapped[datetime]
+    signed: Mapped[str] = mapped_column(String(2000))
+    frontier: Mapped[list[str]] = mapped_column(JSON)
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.scalars(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1)
+    ).first()
+
+
+def event_hashes_after(session: Session, seq: int, *, batch: int = 10_000) -> Iterator[bytes]:
+    """The stored event hashes after ``seq``, in order."""
+    after = seq
+    while True:
+        rows = session.execute(
+            select(AuditEvent.seq, AuditEvent.event_hash)
+            .where(AuditEvent.seq > after)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row[1] or b""
+        after = rows[-1][0]

@@ -3,7 +3,7 @@
 Alembic's ``env.py`` and the schema check read ``Base.metadata`` from here.
 """
 
-from claimbridge.storage.audit import AuditEvent
+from claimbridge.storage.audit import AuditCheckpoint, AuditEvent
 from claimbridge.storage.auth import (
     AddressFailures,
     ApiToken,
@@ -22,6 +22,7 @@ from claimbridge.storage.orgs import Engagement, Organisation, User, UserRole
 __all__ = [
     "AddressFailures",
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuthSession",
     "Base",

@@ -11,6 +11,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
+from claimbridge.audit.canonical import encode_event
+from claimbridge.audit.chain import ChainHead, link
+from claimbridge.audit.record import event_fields
 from claimbridge.cli.main import app
 from claimbridge.config import load_settings
 from claimbridge.storage.audit import AuditEvent
@@ -48,7 +51,7 @@ def _engine(data_dir: Path):  # type: ignore[no-untyped-def]
 def test_a_clean_log_verifies(data_dir: Path) -> None:
     code, report = _verify(data_dir)
     assert code == 0
-    assert report["ok"] is True and report["events"] == 4
+    assert report["ok"] is True and report["events"] == 4 and report["checkpoints"] == 0
 
 
 def test_the_database_refuses_to_edit_or_delete_events(data_dir: Path) -> None:
@@ -104,3 +107,29 @@ def test_events_are_chained_as_they_are_written(data_dir: Path) -> None:
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0].prev_hash == bytes(32)
     assert all(b.prev_hash == a.event_hash for a, b in itertools.pairwise(rows))
+
+
+def test_a_signed_checkpoint_catches_a_log_rewritten_hashes_and_all(data_dir: Path) -> None:
+    result = runner.invoke(app, ["audit", "checkpoint", "--data-dir", str(data_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads(result.output)
+    assert saved["tree_size"] == 4 and saved["checkpoint"].startswith("claimbridge/audit\n4\n")
+    key = runner.invoke(app, ["audit", "public-key", "--data-dir", str(data_dir), "--json"])
+    assert len(json.loads(key.output)["public_key"]) == 64
+    code, report = _verify(data_dir)
+    assert (code, report["checkpoints"]) == (0, 1)
+    # Rewrite event 3 and recompute every hash after it: the chain alone is
+    # consistent again, but the signed root no longer matches.
+    _tamper(data_dir, "UPDATE audit_events SET outcome = 'denied' WHERE seq = 3")
+    engine = _engine(data_dir)
+    with make_sessionmaker(engine).begin() as session:
+        rows = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        head = ChainHead(0, bytes(32))
+        for row in rows:
+            linked = link(head, encode_event(event_fields(row)))
+            row.prev_hash, row.event_hash = linked.prev_hash, linked.event_hash
+            head = ChainHead(row.seq, linked.event_hash)
+    engine.dispose()
+    code, report = _verify(data_dir)
+    assert code != 0
+    assert report["error"]["where"] == "checkpoint 4"

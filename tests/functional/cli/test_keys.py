@@ -191,7 +191,7 @@ def test_rotation_killed_at_random_points_under_load_loses_nothing(
     time.sleep(1.0)
     for _ in range(3):
         assert _keys(data_dir, "rotate", "--org", RIVERSIDE)["new_version"] >= 2
-        for attempt in range(4):
+        for attempt in range(8):
             total = _keys_left(data_dir, org_id)
             rewrap = subprocess.Popen(
                 rewrap_command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -207,8 +207,13 @@ def test_rotation_killed_at_random_points_under_load_loses_nothing(
                 rewrap.wait()
                 kills += 1
                 continue
-            assert rewrap.wait(timeout=120) == 0
-            break
+            # 75 is "busy, run it again" (SQLite's lock under load): an
+            # operator reruns the resumable job, and so does the test.
+            assert rewrap.wait(timeout=120) in (0, 75)
+            if rewrap.returncode == 0:
+                break
+        else:
+            pytest.fail("rewrap never finished")
     for process in load:
         assert process.wait(timeout=60) == 0
     written = writes.read_text().split()
