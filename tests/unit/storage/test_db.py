@@ -16,7 +16,7 @@ def test_sqlite_runs_wal_full_sync_with_foreign_keys_and_busy_timeout(tmp_path: 
         assert pragma("journal_mode") == "wal"
         assert pragma("synchronous") == 2  # FULL
         assert pragma("foreign_keys") == 1
-        assert pragma("busy_timeout") == 10_000
+        assert pragma("busy_timeout") == 30_000
     engine.dispose()
 
 
