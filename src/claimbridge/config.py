@@ -75,6 +75,23 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(default=12, ge=1, le=24)
     max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    database_lock_timeout_ms: int = Field(
+        default=30_000,
+        ge=1,
+        le=600_000,
+        description="How long a request waits for a locked table before it fails (503).",
+    )
+    audit_checkpoint_every_events: int = Field(
+        default=1000, ge=1, description="Sign a checkpoint once this many events are unsigned."
+    )
+    audit_checkpoint_every_seconds: int = Field(
+        default=300, ge=1, description="…or once the oldest unsigned event is this old."
+    )
+    audit_retention_days: int = Field(
+        default=6 * 366,
+        ge=1,
+        description="Audit events older than this may be purged (HIPAA keeps six years).",
+    )
 
     @field_validator("database_url")
     @classmethod

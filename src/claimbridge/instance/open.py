@@ -28,7 +28,9 @@ def open_database(settings: Settings, *, upgrade: bool) -> Engine:
     ``serve`` upgrades (one head, forward only); other commands refuse a
     database that is behind instead of changing it under a running server.
     """
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(
+        settings.effective_database_url, lock_timeout_ms=settings.database_lock_timeout_ms
+    )
     try:
         if upgrade:
             migrate.upgrade(engine)

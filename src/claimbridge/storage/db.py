@@ -27,7 +27,6 @@ _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
-    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
 )
 
 
@@ -36,26 +35,55 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url`` with the settings claimbridge relies on."""
+def make_engine(
+    url: str, *, lock_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any
+) -> Engine:
+    """An engine for ``url`` with the settings claimbridge relies on.
+
+    ``lock_timeout_ms`` bounds how long a statement waits for a lock another
+    transaction holds (SQLite's busy timeout, PostgreSQL's ``lock_timeout``);
+    then it fails, and a request answers 503 rather than hanging.
+    """
     if is_sqlite(url):
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", _sqlite_configurer(lock_timeout_ms))
         event.listen(engine, "begin", _begin_immediate)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        connect_args = {
+            "options": f"-c lock_timeout={int(lock_timeout_ms)}",
+            **kwargs.pop("connect_args", {}),
+        }
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    event.listen(engine, "handle_error", _drop_read_only_connections)
+    return engine
 
 
-def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    # Let SQLAlchemy issue BEGIN itself (see _begin_immediate); pysqlite's own
-    # transaction handling would start transactions late and defer locks.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        for pragma in _SQLITE_PRAGMAS:
-            cursor.execute(pragma)
-    finally:
-        cursor.close()
+def _drop_read_only_connections(context: Any) -> None:
+    # A connection opened while the database was read-only (a failover in
+    # progress, a full disk, an immutable file) stays read-only after the
+    # store recovers. Treating that error as a disconnect makes the pool
+    # replace the connection, so the service resumes by itself.
+    error = context.original_exception
+    sqlstate = getattr(error, "sqlstate", None)
+    if sqlstate == "25006" or "readonly database" in str(error):
+        context.is_disconnect = True
+
+
+def _sqlite_configurer(busy_timeout_ms: int) -> Any:
+    pragmas = (*_SQLITE_PRAGMAS, f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
+    def configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy issue BEGIN itself (see _begin_immediate); pysqlite's
+        # own transaction handling would start transactions late and defer locks.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    return configure
 
 
 def _begin_immediate(connection: Any) -> None:
