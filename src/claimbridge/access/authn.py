@@ -35,7 +35,7 @@ from claimbridge.access.principal import Principal
 from claimbridge.audit.record import Actor, AuditedDenial, Event, record
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.sealing import FieldSealer
-from claimbridge.errors import AccessDenied, Unauthenticated, ValidationFailed
+from claimbridge.errors import AccessDenied, Unauthenticated
 from claimbridge.storage.auth import AddressFailures, ApiToken, AuthSession, Credential
 from claimbridge.storage.orgs import Organisation, OrgKind, Role, User
 
@@ -68,18 +68,11 @@ class NewSession:
     """Given once, at enrolment."""
 
 
-@dataclass(frozen=True, slots=True)
-class NewToken:
-    token: str
-    id: str
-    expires_at: datetime
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_token(prefix: str) -> str:
+def new_token(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
@@ -118,7 +111,7 @@ def begin_login(
         )
         # Commit the counters and the event, then refuse.
         raise AuditedDenial(Unauthenticated(LOGIN_FAILED))
-    token = _new_token("cbc")
+    token = new_token("cbc")
     enrolment = None if credential.totp_confirmed_at else totp.new_secret()
     if enrolment is not None:
         credential.totp_secret = FieldSealer(keyring, session, user.organisation_id).seal(
@@ -179,10 +172,12 @@ def complete_login(
             stage="second-factor",
             source=source_address,
         )
-        raise Unauthenticated(LOGIN_FAILED)
+        # Commit the failure's event and the lockout counters, then refuse:
+        # a rolled-back failure would let codes be guessed without limit.
+        raise AuditedDenial(Unauthenticated(LOGIN_FAILED))
     challenge.ended_at = now
     _succeed(credential, address)
-    token, csrf = _new_token("cbs"), secrets.token_urlsafe(32)
+    token, csrf = new_token("cbs"), secrets.token_urlsafe(32)
     session.add(
         AuthSession(
             token_hash=token_hash(token),
@@ -328,39 +323,6 @@ def end_sessions(session: Session, user_id: str, *, now: datetime) -> None:
 
 
 # -- API tokens ----------------------------------------------------------------
-
-
-def create_api_token(
-    session: Session,
-    creator: Principal,
-    *,
-    name: str,
-    permissions: frozenset[Permission],
-    lifetime: timedelta,
-    now: datetime,
-) -> NewToken:
-    if not permissions <= creator.permissions:
-        raise AccessDenied(
-            "A token cannot have permissions its creator lacks.", where="permissions"
-        )
-    if not timedelta(minutes=5) <= lifetime <= timedelta(days=366):
-        raise ValidationFailed(
-            "A token lives between 5 minutes and a year.", where="expires_in_days"
-        )
-    token = _new_token("cbt")
-    row = ApiToken(
-        token_hash=token_hash(token),
-        prefix=token[:10],
-        name=name,
-        organisation_id=creator.organisation_id,
-        created_by=creator.user_id,
-        permissions=sorted(p.value for p in permissions),
-        created_at=now,
-        expires_at=now + lifetime,
-    )
-    session.add(row)
-    session.flush()
-    return NewToken(token=token, id=row.id, expires_at=row.expires_at)
 
 
 def authenticate_api_token(

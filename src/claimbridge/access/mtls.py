@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from claimbridge.access.admin import audit_admin, require_admin
 from claimbridge.access.permissions import Permission
 from claimbridge.access.principal import Principal
 from claimbridge.crypto.tls import read_client_certificate
@@ -30,8 +31,15 @@ def register_client_certificate(
     permissions: frozenset[Permission],
     now: datetime,
 ) -> ClientCertificate:
-    if Permission.TOKEN_MANAGE not in admin.permissions or not admin.mfa:
-        raise AccessDenied(where="permission")
+    action = "access:client-certificate:registered"
+    require_admin(
+        session,
+        admin,
+        Permission.TOKEN_MANAGE,
+        action,
+        resource_type="client_certificate",
+        now=now,
+    )
     if not permissions <= admin.permissions:
         raise AccessDenied(
             "A certificate cannot have permissions its registrar lacks.", where="permissions"
@@ -51,18 +59,58 @@ def register_client_certificate(
     )
     session.add(row)
     session.flush()
+    audit_admin(
+        session,
+        admin,
+        action,
+        resource_type="client_certificate",
+        resource_id=row.fingerprint_sha256,
+        now=now,
+    )
     return row
+
+
+def list_client_certificates(
+    session: Session, admin: Principal, *, now: datetime
+) -> list[ClientCertificate]:
+    """The organisation's registered certificates (revoked ones too)."""
+    require_admin(
+        session,
+        admin,
+        Permission.TOKEN_MANAGE,
+        "access:client-certificate:list",
+        resource_type="client_certificate",
+        now=now,
+    )
+    return list(
+        session.scalars(
+            select(ClientCertificate).where(
+                ClientCertificate.organisation_id == admin.organisation_id
+            )
+        )
+    )
 
 
 def revoke_client_certificate(
     session: Session, admin: Principal, fingerprint: str, *, now: datetime
 ) -> None:
-    if Permission.TOKEN_MANAGE not in admin.permissions or not admin.mfa:
-        raise AccessDenied(where="permission")
+    action = "access:client-certificate:revoked"
+    require_admin(
+        session,
+        admin,
+        Permission.TOKEN_MANAGE,
+        action,
+        resource_type="client_certificate",
+        resource_id=fingerprint,
+        now=now,
+    )
     row = session.get(ClientCertificate, fingerprint)
     if row is None or row.organisation_id != admin.organisation_id:
         raise NotFound(where="fingerprint")
     row.revoked_at = row.revoked_at or now
+    audit_admin(
+        session, admin, action, resource_type="client_certificate", resource_id=fingerprint, now=now
+    )
 
 
 def trusted_certificates(session: Session) -> list[str]:

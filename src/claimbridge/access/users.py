@@ -14,12 +14,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from claimbridge.access.admin import require_admin
 from claimbridge.access.authn import end_sessions, set_password
 from claimbridge.access.passwords import verify_password
 from claimbridge.access.permissions import Permission
 from claimbridge.access.principal import Principal, actor_of
 from claimbridge.audit.record import Event, record
-from claimbridge.errors import AccessDenied, Conflict, NotFound, Unauthenticated, ValidationFailed
+from claimbridge.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from claimbridge.storage.auth import Credential
 from claimbridge.storage.orgs import ROLES_OF_KIND, Role, User, UserRole
 
@@ -34,8 +35,8 @@ class UserView:
     mfa_enrolled: bool
 
 
-def list_users(session: Session, admin: Principal) -> list[UserView]:
-    _require_admin(admin)
+def list_users(session: Session, admin: Principal, *, now: datetime) -> list[UserView]:
+    _require_admin(session, admin, "access:user:list", now=now)
     users = session.scalars(
         select(User).where(User.organisation_id == admin.organisation_id).order_by(User.email)
     ).all()
@@ -52,7 +53,7 @@ def create_user(
     password: str,
     now: datetime,
 ) -> UserView:
-    _require_admin(admin)
+    _require_admin(session, admin, "access:user:created", now=now)
     _check_roles(admin, roles)
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
@@ -83,7 +84,7 @@ def update_user(
     status: str | None,
     now: datetime,
 ) -> UserView:
-    _require_admin(admin)
+    _require_admin(session, admin, "access:user:updated", now=now, user_id=user_id)
     user = session.get(User, user_id)
     if user is None or user.organisation_id != admin.organisation_id:
         raise NotFound(where="user_id")
@@ -119,9 +120,18 @@ def change_own_password(
     _audit(session, principal, "access:password:changed", user, now=now)
 
 
-def _require_admin(admin: Principal) -> None:
-    if Permission.USER_MANAGE not in admin.permissions or not admin.mfa:
-        raise AccessDenied(where="permission")
+def _require_admin(
+    session: Session, admin: Principal, action: str, *, now: datetime, user_id: str | None = None
+) -> None:
+    require_admin(
+        session,
+        admin,
+        Permission.USER_MANAGE,
+        action,
+        resource_type="user",
+        resource_id=user_id,
+        now=now,
+    )
 
 
 def _check_roles(admin: Principal, roles: frozenset[Role]) -> None:

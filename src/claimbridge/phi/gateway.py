@@ -28,7 +28,7 @@ from claimbridge.access.roles import view_of
 from claimbridge.audit.record import AuditedDenial, Event, record
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.sealing import FieldSealer
-from claimbridge.errors import ClaimbridgeError
+from claimbridge.errors import ClaimbridgeError, NotFound
 from claimbridge.phi.records import read_coverage, read_patient, read_patient_account
 from claimbridge.storage.auth import BreakGlassGrant
 from claimbridge.storage.claims import Claim
@@ -151,7 +151,8 @@ class Gateway:
             return AuditedDenial(error)
         raise AssertionError("enforce allowed a denial")  # pragma: no cover
 
-    def _require(self, permission: Permission, action: str, *, resource_type: str) -> None:
+    def require(self, permission: Permission, action: str, *, resource_type: str) -> None:
+        """Refuse, audited, a principal who lacks ``permission`` altogether."""
         decision = self._decide(permission, None)
         if isinstance(decision, Denied):
             raise self._deny(
@@ -174,7 +175,7 @@ class Gateway:
     ) -> Page:
         """A page of ``kind`` records from every tenant this principal may reach."""
         action = f"phi:{kind}:list"
-        self._require(permission, action, resource_type=kind)
+        self.require(permission, action, resource_type=kind)
         tenants = sorted(self.reachable() | set(self._break_glass()))
         limit = max(1, min(limit, MAX_PAGE))
         scoped = select(model).where(model.practice_id.in_(tenants))
@@ -182,13 +183,16 @@ class Gateway:
             scoped.order_by(*order).limit(limit).offset(max(offset, 0))
         ).all()
         total = self._count(select(model.id).where(model.practice_id.in_(tenants)))
-        self._audit(
-            action,
-            decision=Allowed(),
-            resource_type=kind,
-            resource_id=None,
-            tenant=",".join(tenants) or None,
-        )
+        # One event per practice whose records were listed, so each practice's
+        # privacy officer finds the listing in its own trail.
+        practices: set[str] = set()
+        for row in rows:
+            practices.add(row.practice_id)
+        listed: list[str | None] = [*sorted(practices)] or [None]
+        for tenant in listed:
+            self._audit(
+                action, decision=Allowed(), resource_type=kind, resource_id=None, tenant=tenant
+            )
         return Page([project(row) for row in rows], total, limit, offset)
 
     def _get(
@@ -199,10 +203,11 @@ class Gateway:
         record_id: str,
         *,
         patient_of: Callable[[R], str],
+        action: str | None = None,
     ) -> R:
         """One ``kind`` record, if this principal may see its tenant; else "not found"."""
-        action = f"phi:{kind}:read"
-        self._require(permission, action, resource_type=kind)
+        action = action or f"phi:{kind}:read"
+        self.require(permission, action, resource_type=kind)
         row = self.session.get(model, record_id)
         tenant = row.practice_id if row is not None else None
         decision = (
@@ -242,6 +247,17 @@ class Gateway:
             Patient, "patient", Permission.PATIENT_READ, patient_id, patient_of=lambda p: p.id
         )
         return self._project_patient(row)
+
+    def patient_audit_ref(self, patient_id: str, *, permission: Permission, action: str) -> str:
+        """The keyed reference naming ``patient_id`` in the audit log, for a principal
+        allowed ``permission`` on the patient's practice; the access is audited as ``action``."""
+        row = self._get(
+            Patient, "patient", permission, patient_id, patient_of=lambda p: p.id, action=action
+        )
+        ref = self._patient_ref(row.practice_id, row.id)
+        if ref is None:  # pragma: no cover - a stored patient has both ids
+            raise NotFound(detail="patient without a reference")
+        return ref
 
     def _project_patient(self, row: Patient) -> dict[str, Any]:
         view = view_of(self.principal.roles, "patient")

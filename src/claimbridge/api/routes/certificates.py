@@ -7,14 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claimbridge.access import mtls
 from claimbridge.access.permissions import Permission
 from claimbridge.api.context import AppContext, app_context
 from claimbridge.api.security import Caller, requires, with_caller
-from claimbridge.errors import AccessDenied
 from claimbridge.storage.auth import ClientCertificate
 
 router = APIRouter(tags=["client certificates"])
@@ -78,13 +76,7 @@ def register(body: CertificateCreate, request: Request, ctx: Ctx) -> Certificate
 )
 def list_certificates(request: Request, ctx: Ctx) -> list[CertificatePublic]:
     def work(session: Session, caller: Caller) -> list[CertificatePublic]:
-        if Permission.TOKEN_MANAGE not in caller.principal.permissions:
-            raise AccessDenied(where="permission")
-        rows = session.scalars(
-            select(ClientCertificate).where(
-                ClientCertificate.organisation_id == caller.principal.organisation_id
-            )
-        ).all()
+        rows = mtls.list_client_certificates(session, caller.principal, now=ctx.clock.now())
         return [_public(r) for r in rows]
 
     return with_caller(request, ctx, work)

@@ -7,15 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from claimbridge.access.authn import create_api_token
 from claimbridge.access.permissions import Permission
+from claimbridge.access.tokens import create_api_token, list_api_tokens, revoke_api_token
 from claimbridge.api.context import AppContext, app_context
 from claimbridge.api.security import Caller, requires, with_caller
-from claimbridge.errors import AccessDenied, NotFound
-from claimbridge.storage.auth import ApiToken
 
 router = APIRouter(tags=["tokens"])
 Ctx = Annotated[AppContext, Depends(app_context)]
@@ -48,7 +45,6 @@ class TokenPublic(BaseModel):
 )
 def create_token(body: TokenCreate, request: Request, ctx: Ctx) -> TokenCreated:
     def work(session: Session, caller: Caller) -> TokenCreated:
-        _require(caller, Permission.TOKEN_MANAGE)
         new = create_api_token(
             session,
             caller.principal,
@@ -67,10 +63,7 @@ def create_token(body: TokenCreate, request: Request, ctx: Ctx) -> TokenCreated:
 )
 def list_tokens(request: Request, ctx: Ctx) -> list[TokenPublic]:
     def work(session: Session, caller: Caller) -> list[TokenPublic]:
-        _require(caller, Permission.TOKEN_MANAGE)
-        rows = session.scalars(
-            select(ApiToken).where(ApiToken.organisation_id == caller.principal.organisation_id)
-        ).all()
+        rows = list_api_tokens(session, caller.principal, now=ctx.clock.now())
         return [
             TokenPublic(
                 id=r.id,
@@ -92,15 +85,6 @@ def list_tokens(request: Request, ctx: Ctx) -> list[TokenPublic]:
 )
 def revoke_token(token_id: str, request: Request, ctx: Ctx) -> None:
     def work(session: Session, caller: Caller) -> None:
-        _require(caller, Permission.TOKEN_MANAGE)
-        row = session.get(ApiToken, token_id)
-        if row is None or row.organisation_id != caller.principal.organisation_id:
-            raise NotFound(where="token_id")
-        row.revoked_at = row.revoked_at or ctx.clock.now()
+        revoke_api_token(session, caller.principal, token_id, now=ctx.clock.now())
 
     with_caller(request, ctx, work)
-
-
-def _require(caller: Caller, permission: Permission) -> None:
-    if permission not in caller.principal.permissions or not caller.principal.mfa:
-        raise AccessDenied(where="permission")

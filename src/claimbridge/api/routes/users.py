@@ -59,7 +59,9 @@ def _public(view: users.UserView) -> UserPublic:
     "/users", response_model=list[UserPublic], openapi_extra=requires(Permission.USER_MANAGE)
 )
 def list_users(request: Request, ctx: Ctx) -> list[UserPublic]:
-    views = with_caller(request, ctx, lambda s, c: users.list_users(s, c.principal))
+    views = with_caller(
+        request, ctx, lambda s, c: users.list_users(s, c.principal, now=ctx.clock.now())
+    )
     return [_public(v) for v in views]
 
 
