@@ -19,6 +19,8 @@ class Permission(enum.StrEnum):
     BREAK_GLASS_REQUEST = "access:break-glass:request"
     # Evidence about access, never PHI content.
     AUDIT_READ = "audit:event:read"
+    DISCLOSURES_READ = "audit:disclosure:read"
+    """The accounting of disclosures of one patient (45 CFR 164.528)."""
     BREAK_GLASS_REVIEW = "access:break-glass:review"
     # Administration.
     USER_MANAGE = "access:user:manage"

@@ -32,7 +32,13 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
             }
         ),
         Role.PRIVACY_OFFICER: frozenset(
-            {P.PATIENT_LIST, P.PATIENT_READ, P.AUDIT_READ, P.BREAK_GLASS_REVIEW}
+            {
+                P.PATIENT_LIST,
+                P.PATIENT_READ,
+                P.AUDIT_READ,
+                P.DISCLOSURES_READ,
+                P.BREAK_GLASS_REVIEW,
+            }
         ),
         Role.VENDOR_ADMIN: frozenset({P.USER_MANAGE, P.TOKEN_MANAGE, P.QUESTIONNAIRE_ANSWER}),
         Role.BILLER: frozenset(
@@ -122,6 +128,7 @@ def needs_mfa(roles: frozenset[Role] | set[Role]) -> bool:
                 P.ENGAGEMENT_MANAGE,
                 P.ORGANISATION_MANAGE,
                 P.AUDIT_READ,
+                P.DISCLOSURES_READ,
             }
         )
         for role in roles

@@ -17,10 +17,20 @@ from claimbridge.access.authn import SessionPolicy
 from claimbridge.api import problems
 from claimbridge.api.context import AppContext
 from claimbridge.api.headers import BodyLimit, SecurityHeaders
-from claimbridge.api.routes import auth, breakglass, certificates, health, phi, tokens, users
+from claimbridge.api.routes import (
+    audit,
+    auth,
+    breakglass,
+    certificates,
+    health,
+    phi,
+    tokens,
+    users,
+)
 from claimbridge.clock import Clock, SystemClock
 from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
+from claimbridge.crypto.signing import SigningKey
 from claimbridge.storage.db import make_sessionmaker
 from claimbridge.web import views
 
@@ -34,6 +44,7 @@ def create_app(
     keyring: Keyring,
     clock: Clock | None = None,
     trust_client_certificate: Callable[[str], None] | None = None,
+    audit_key: SigningKey | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="claimbridge",
@@ -57,9 +68,10 @@ def create_app(
             absolute=timedelta(hours=settings.session_absolute_hours),
         ),
         trust_client_certificate=trust_client_certificate,
+        audit_key=audit_key,
     )
     problems.install(app)
-    for module in (health, auth, phi, tokens, certificates, users, breakglass):
+    for module in (health, auth, phi, tokens, certificates, users, breakglass, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(views.router)
     views.mount_static(app)

@@ -13,6 +13,7 @@ from claimbridge.access.authn import SessionPolicy
 from claimbridge.clock import Clock
 from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
+from claimbridge.crypto.signing import SigningKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,8 @@ class AppContext:
     session_policy: SessionPolicy
     trust_client_certificate: Callable[[str], None] | None = None
     """Makes the TLS layer accept a newly registered client certificate (mutual TLS)."""
+    audit_key: SigningKey | None = None
+    """Signs audit checkpoints on demand; ``None`` where the server holds no such key."""
 
 
 def app_context(request: Request) -> AppContext:

@@ -34,6 +34,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ROUTES = frozenset(
     {
         "/api/v1/health",
+        "/api/v1/audit/public-key",
         "/api/v1/openapi.json",
         "/api/v1/auth/login",
         "/api/v1/auth/mfa",

@@ -31,9 +31,10 @@ Verification raises ``ProofInvalid`` and never returns a bool.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
-from claimbridge.errors import ClaimbridgeError, ValidationFailed
+from claimbridge.errors import ClaimbridgeError, NotFound, ValidationFailed
 
 # IMPORTANT: frozen format (RFC 9162 section 2.1.1). The prefixes keep a
 # leaf from ever being read as an interior node (the second-preimage attack
@@ -55,6 +56,13 @@ class ProofInvalid(ClaimbridgeError):
     public_message = "The audit log proof does not verify."
 
 
+class ProofUnavailable(NotFound):
+    """No proof can be made: the tree is not that large, or its leaves were purged."""
+
+    code = "audit_proof_unavailable"
+    public_message = "No such proof can be made from this log."
+
+
 def leaf_hash(leaf: bytes) -> bytes:
     return _sha256(LEAF_PREFIX + leaf).digest()
 
@@ -70,12 +78,39 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return tree.root()
 
 
+class Subtrees(Protocol):
+    """Where a proof maker reads subtree roots: leaves in memory, or a stored tree."""
+
+    def subtree_root(self, lo: int, hi: int) -> bytes:
+        """MTH of leaves ``[lo, hi)``, ``lo < hi``."""
+        ...
+
+
+class LeafHashes:
+    """Subtree roots computed from every leaf hash, held in memory: O(n) per proof."""
+
+    __slots__ = ("_hashes",)
+
+    def __init__(self, hashes: Sequence[bytes]) -> None:
+        self._hashes = hashes
+
+    def subtree_root(self, lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return self._hashes[lo]
+        k = largest_power_of_two_below(hi - lo)
+        return node_hash(self.subtree_root(lo, lo + k), self.subtree_root(lo + k, hi))
+
+
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     """PATH(index, leaves) of RFC 9162 section 2.1.3.1: the audit path of leaf ``index``."""
-    if not 0 <= index < len(leaves):
+    return inclusion_path(index, len(leaves), LeafHashes([leaf_hash(leaf) for leaf in leaves]))
+
+
+def inclusion_path(index: int, size: int, subtrees: Subtrees) -> list[bytes]:
+    """PATH(index, D[size]) read from ``subtrees``."""
+    if not 0 <= index < size:
         raise ValidationFailed(where="index", detail="no leaf at that index")
-    hashes = [leaf_hash(leaf) for leaf in leaves]
-    return _path(index, hashes, 0, len(hashes))
+    return _path(index, subtrees, 0, size)
 
 
 def consistency_proof(old_size: int, new_size: int, leaves: Sequence[bytes]) -> list[bytes]:
@@ -85,10 +120,17 @@ def consistency_proof(old_size: int, new_size: int, leaves: Sequence[bytes]) -> 
     """
     if not 0 <= old_size <= new_size <= len(leaves):
         raise ValidationFailed(where="size", detail="need 0 <= old_size <= new_size <= leaves")
+    hashes = LeafHashes([leaf_hash(leaf) for leaf in leaves[:new_size]])
+    return consistency_path(old_size, new_size, hashes)
+
+
+def consistency_path(old_size: int, new_size: int, subtrees: Subtrees) -> list[bytes]:
+    """PROOF(old_size, D[new_size]) read from ``subtrees``."""
+    if not 0 <= old_size <= new_size:
+        raise ValidationFailed(where="size", detail="need 0 <= old_size <= new_size")
     if old_size in (0, new_size):
         return []
-    hashes = [leaf_hash(leaf) for leaf in leaves[:new_size]]
-    return _subproof(old_size, hashes, 0, new_size, complete=True)
+    return _subproof(old_size, subtrees, 0, new_size, complete=True)
 
 
 def verify_inclusion(
@@ -159,6 +201,10 @@ def verify_consistency(
         raise ProofInvalid(detail="proof leads to other roots")
 
 
+SubtreeCompleted = Callable[[int, int, bytes], None]
+"""``(level, index, root)``: the subtree of leaves ``[index << level, (index + 1) << level)``."""
+
+
 class CompactRange:
     """The compact range [0, size) of a Merkle tree: append leaves, read the root.
 
@@ -207,6 +253,18 @@ class CompactRange:
         hashes.append(h)
         self._size += 1
 
+    def append_hash_reporting(self, leaf_hash: bytes, completed: SubtreeCompleted) -> None:
+        """``append_hash``, calling ``completed(level, index, root)`` for each perfect
+        subtree of ``2**level`` leaves (level >= 1) the new leaf completes."""
+        hashes, size, h, level = self._hashes, self._size, leaf_hash, 0
+        while size & 1:
+            h = _sha256(NODE_PREFIX + hashes.pop() + h).digest()
+            size >>= 1
+            level += 1
+            completed(level, self._size >> level, h)
+        hashes.append(h)
+        self._size += 1
+
     def extend(self, leaves: Iterable[bytes]) -> None:
         for leaf in leaves:
             self.append(leaf)
@@ -237,38 +295,31 @@ def _check_hashes(hashes: Sequence[bytes], *, error: type[ClaimbridgeError] = Pr
         raise error(detail="a hash is not 32 bytes")
 
 
-def _largest_power_of_two_below(n: int) -> int:
+def largest_power_of_two_below(n: int) -> int:
+    """The largest power of two less than ``n`` (``n >= 2``): where RFC 9162 splits a tree."""
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _subtree_root(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
-    """MTH of the leaves whose leaf hashes are ``hashes[lo:hi]``."""
-    if hi - lo == 1:
-        return hashes[lo]
-    k = _largest_power_of_two_below(hi - lo)
-    return node_hash(_subtree_root(hashes, lo, lo + k), _subtree_root(hashes, lo + k, hi))
-
-
-def _path(m: int, hashes: Sequence[bytes], lo: int, hi: int) -> list[bytes]:
+def _path(m: int, subtrees: Subtrees, lo: int, hi: int) -> list[bytes]:
     if hi - lo == 1:
         return []
-    k = _largest_power_of_two_below(hi - lo)
+    k = largest_power_of_two_below(hi - lo)
     if m < k:
-        return [*_path(m, hashes, lo, lo + k), _subtree_root(hashes, lo + k, hi)]
-    return [*_path(m - k, hashes, lo + k, hi), _subtree_root(hashes, lo, lo + k)]
+        return [*_path(m, subtrees, lo, lo + k), subtrees.subtree_root(lo + k, hi)]
+    return [*_path(m - k, subtrees, lo + k, hi), subtrees.subtree_root(lo, lo + k)]
 
 
-def _subproof(m: int, hashes: Sequence[bytes], lo: int, hi: int, *, complete: bool) -> list[bytes]:
+def _subproof(m: int, subtrees: Subtrees, lo: int, hi: int, *, complete: bool) -> list[bytes]:
     n = hi - lo
     if m == n:
-        return [] if complete else [_subtree_root(hashes, lo, hi)]
-    k = _largest_power_of_two_below(n)
+        return [] if complete else [subtrees.subtree_root(lo, hi)]
+    k = largest_power_of_two_below(n)
     if m <= k:
         return [
-            *_subproof(m, hashes, lo, lo + k, complete=complete),
-            _subtree_root(hashes, lo + k, hi),
+            *_subproof(m, subtrees, lo, lo + k, complete=complete),
+            subtrees.subtree_root(lo + k, hi),
         ]
     return [
-        *_subproof(m - k, hashes, lo + k, hi, complete=False),
-        _subtree_root(hashes, lo, lo + k),
+        *_subproof(m - k, subtrees, lo + k, hi, complete=False),
+        subtrees.subtree_root(lo, lo + k),
     ]

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from claimbridge.audit.canonical import encode_event
-from claimbridge.audit.chain import GENESIS_HASH, ChainedEvent, ChainHead, verify_chain
+from claimbridge.audit.chain import GENESIS, GENESIS_HASH, ChainedEvent, ChainHead, verify_chain
 from claimbridge.audit.checkpointing import check_stored_checkpoints
 from claimbridge.audit.record import event_fields
-from claimbridge.storage.audit import events_in_order
+from claimbridge.storage.audit import events_in_order, latest_purge
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +27,15 @@ class Verified:
 
 def verify_stored_log(session: Session, *, public_key: bytes | None = None) -> Verified:
     """The chain, and with the audit public key every stored checkpoint too."""
-    head: ChainHead = verify_chain(_chained(session))
+    head: ChainHead = verify_chain(_chained(session), since=_chain_anchor(session))
     checked = check_stored_checkpoints(session, public_key) if public_key is not None else 0
     return Verified(events=head.seq, head_hash=head.event_hash.hex(), checkpoints=checked)
+
+
+def _chain_anchor(session: Session) -> ChainHead:
+    """Where the stored chain starts: the genesis, or the last purge's anchor."""
+    purge = latest_purge(session)
+    return ChainHead(purge.through_seq, purge.head_hash) if purge is not None else GENESIS
 
 
 def _chained(session: Session) -> Iterator[ChainedEvent]:

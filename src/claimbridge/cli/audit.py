@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
+from typing import Annotated
 
 import typer
 
 from claimbridge.audit.checkpointing import issue_checkpoint
 from claimbridge.audit.checkpoints import format_checkpoint
+from claimbridge.audit.record import LOCAL_OPERATOR, Event, record
+from claimbridge.audit.retention import purge_before
 from claimbridge.audit.verify import verify_stored_log
+from claimbridge.cli import audit_export, audit_proofs
 from claimbridge.cli.common import (
     DataDirOption,
     JsonOption,
@@ -25,7 +30,13 @@ from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
 from claimbridge.storage.db import make_sessionmaker
 
-app = typer.Typer(help="Verify the tamper-evident audit log.", no_args_is_help=True)
+app = typer.Typer(
+    help="The tamper-evident audit log: verify, sign, prove, export.", no_args_is_help=True
+)
+app.add_typer(audit_proofs.proof_app, name="proof")
+app.command("verify-proof")(audit_proofs.verify_proof)
+app.command("disclosures")(audit_proofs.disclosures)
+app.command("export")(audit_export.export)
 
 
 @app.command("verify")
@@ -63,7 +74,18 @@ def checkpoint(data_dir: DataDirOption = DEFAULT_DATA_DIR, json: JsonOption = Fa
             with open_keyring(settings, clock=SystemClock(), prompt=ask_passphrase) as keyring:
                 key = open_audit_key(settings, keyring.providers)
             with make_sessionmaker(engine).begin() as session:
-                signed = issue_checkpoint(session, key, now=SystemClock().now())
+                now = SystemClock().now()
+                record(
+                    session,
+                    Event(
+                        action="audit:checkpoint:issued",
+                        resource_type="audit_log",
+                        purpose="operations",
+                        actor=LOCAL_OPERATOR,
+                    ),
+                    now=now,
+                )
+                signed = issue_checkpoint(session, key, now=now)
         finally:
             engine.dispose()
         text = format_checkpoint(signed)
@@ -85,3 +107,44 @@ def public_key(data_dir: DataDirOption = DEFAULT_DATA_DIR, json: JsonOption = Fa
             print_json({"public_key": key})
         else:
             print(key)
+
+
+@app.command("purge")
+def purge(
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Retention in days (default: audit_retention_days, 6 years)."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """Delete events older than the retention period; signed, audited, the rest verifiable."""
+    with reported(as_json=json):
+        settings = settings_for(data_dir)
+        require_initialised(settings)
+        days = older_than_days or settings.audit_retention_days
+        if not yes and not typer.confirm(f"Delete audit events older than {days} days?"):
+            raise typer.Exit(1)
+        engine = open_database(settings, upgrade=False)
+        try:
+            with open_keyring(settings, clock=SystemClock(), prompt=ask_passphrase) as keyring:
+                key = open_audit_key(settings, keyring.providers)
+            with make_sessionmaker(engine).begin() as session:
+                done = purge_before(
+                    session,
+                    key,
+                    retention=timedelta(days=days),
+                    now=SystemClock().now(),
+                    actor=LOCAL_OPERATOR,
+                )
+        finally:
+            engine.dispose()
+        if json:
+            print_json(dataclasses.asdict(done))
+        else:
+            console.print(
+                f"purged {done.events} events (through {done.through_seq}) older than "
+                f"{done.cutoff.isoformat()}",
+                soft_wrap=True,
+            )

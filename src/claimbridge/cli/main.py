@@ -9,6 +9,7 @@ import typer
 
 from claimbridge.cli import access as access_command
 from claimbridge.cli import audit as audit_command
+from claimbridge.cli import database as database_command
 from claimbridge.cli import demo as demo_command
 from claimbridge.cli import init as init_command
 from claimbridge.cli import keys as keys_command
@@ -40,6 +41,7 @@ app.command("serve")(serve_command.serve)
 app.add_typer(keys_command.app, name="keys")
 app.add_typer(access_command.app, name="access")
 app.add_typer(audit_command.app, name="audit")
+app.add_typer(database_command.app, name="db")
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ from claimbridge.cli.logs import configure_server_logging
 from claimbridge.clock import SystemClock
 from claimbridge.crypto.tls import certificate_fingerprint
 from claimbridge.datadir import DEFAULT_DATA_DIR
+from claimbridge.instance.auditkey import open_audit_key
+from claimbridge.instance.checkpointer import Checkpointer, schedule_of
 from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
 from claimbridge.storage.db import make_sessionmaker
@@ -42,7 +44,11 @@ def serve(
         clock = SystemClock()
         # The root key first: no key, no server (never a plaintext fallback).
         keyring = open_keyring(settings, clock=clock, prompt=ask_passphrase)
+        audit_key = open_audit_key(settings, keyring.providers)
         engine = open_database(settings, upgrade=True)
+        checkpointer = Checkpointer(
+            make_sessionmaker(engine), audit_key, schedule_of(settings), clock=clock
+        )
         with make_sessionmaker(engine)() as session:
             registered = tuple(trusted_certificates(session))
         app = create_app(
@@ -51,6 +57,7 @@ def serve(
             keyring=keyring,
             clock=clock,
             trust_client_certificate=lambda pem: trust_client_certificate(server.config.ssl, pem),
+            audit_key=audit_key,
         )
         server = build_server(
             app,
@@ -70,8 +77,10 @@ def serve(
             console.print(f"[bold green]claimbridge[/bold green] serving on {escape(url)}")
             console.print(f"  certificate SHA-256 fingerprint: {fingerprint}", soft_wrap=True)
             console.print("  press Ctrl+C to stop")
+        checkpointer.start()
         try:
             server.run(sockets=[sock])
         finally:
+            checkpointer.stop()
             engine.dispose()
             keyring.close()

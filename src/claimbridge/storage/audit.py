@@ -1,8 +1,10 @@
-"""The audit event table.
+"""The audit tables: events, signed checkpoints, stored tree nodes, retention purges.
 
 Events carry no PHI values: the patient reference is a keyed HMAC. The
-chain columns (``prev_hash``, ``event_hash``) are filled by ``audit/``;
-the append-only triggers and the Merkle tree come with it.
+chain columns (``prev_hash``, ``event_hash``) are filled by ``audit/``.
+Database triggers refuse UPDATE on events, and DELETE except of events a
+recorded purge covers (``AuditPurge``): the retention path is the only
+way out of the log, and it leaves a signed anchor behind.
 """
 
 from __future__ import annotations
@@ -10,7 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Index, LargeBinary, String, select
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from claimbridge.storage.base import Base, BigInt
@@ -46,16 +58,23 @@ class AuditEvent(Base):
     event_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
+_LAST_EVENT = select(AuditEvent.seq, AuditEvent.event_hash).order_by(AuditEvent.seq.desc()).limit(1)
+_INSERT_EVENT = insert(AuditEvent)
+
+
 def last_event(session: Session) -> tuple[int, bytes | None] | None:
     """(seq, event_hash) of the newest event, or ``None`` for an empty log.
 
     Call under ``db.lock_for_append(session, "audit")`` so no other writer
     takes the same next number.
     """
-    row = session.execute(
-        select(AuditEvent.seq, AuditEvent.event_hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    row = session.connection().execute(_LAST_EVENT).first()
     return (int(row[0]), row[1]) if row is not None else None
+
+
+def insert_event(session: Session, values: dict[str, object]) -> None:
+    """Write one event row (Core, in the session's transaction)."""
+    session.connection().execute(_INSERT_EVENT, values)
 
 
 def events_in_order(session: Session, *, batch: int = 5000) -> Iterator[AuditEvent]:
@@ -94,18 +113,111 @@ def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
     ).first()
 
 
-def event_hashes_after(session: Session, seq: int, *, batch: int = 10_000) -> Iterator[bytes]:
-    """The stored event hashes after ``seq``, in order."""
+def event_hashes_after(
+    session: Session, seq: int, *, until: int | None = None, batch: int = 10_000
+) -> Iterator[bytes]:
+    """The stored event hashes after ``seq`` (up to ``until``, if given), in order."""
     after = seq
     while True:
-        rows = session.execute(
-            select(AuditEvent.seq, AuditEvent.event_hash)
-            .where(AuditEvent.seq > after)
-            .order_by(AuditEvent.seq)
-            .limit(batch)
-        ).all()
+        query = select(AuditEvent.seq, AuditEvent.event_hash).where(AuditEvent.seq > after)
+        if until is not None:
+            query = query.where(AuditEvent.seq <= until)
+        rows = session.execute(query.order_by(AuditEvent.seq).limit(batch)).all()
         if not rows:
             return
         for row in rows:
             yield row[1] or b""
         after = rows[-1][0]
+
+
+class AuditTreeNode(Base):
+    """The root of one perfect subtree of the Merkle tree: ``2**level`` leaves from
+    ``index << level``. Kept for large subtrees (and at purge boundaries), so a proof
+    reads O(log n) rows instead of every leaf."""
+
+    __tablename__ = "audit_tree_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column("idx", BigInt, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditPurge(Base):
+    """A retention purge: events up to ``through_seq`` were deleted.
+
+    What remains verifies from here: ``head_hash`` is the chain hash of event
+    ``through_seq`` and ``frontier`` the Merkle compact range at that size,
+    whose root a signed checkpoint at ``through_seq`` states. The delete
+    trigger lets only events a purge row covers go.
+    """
+
+    __tablename__ = "audit_purges"
+
+    through_seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+    head_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    frontier: Mapped[list[str]] = mapped_column(JSON)
+    cutoff: Mapped[datetime]
+    purged_at: Mapped[datetime]
+
+
+def latest_purge(session: Session) -> AuditPurge | None:
+    return session.scalars(
+        select(AuditPurge).order_by(AuditPurge.through_seq.desc()).limit(1)
+    ).first()
+
+
+def event_hashes_between(session: Session, lo: int, hi: int) -> list[bytes]:
+    """Chain hashes of events ``lo < seq <= hi`` (leaves ``[lo, hi)``), in order."""
+    rows = session.execute(
+        select(AuditEvent.event_hash)
+        .where(AuditEvent.seq > lo, AuditEvent.seq <= hi)
+        .order_by(AuditEvent.seq)
+    ).all()
+    return [row[0] or b"" for row in rows]
+
+
+def tree_node(session: Session, level: int, index: int) -> bytes | None:
+    row = session.get(AuditTreeNode, (level, index))
+    return row.hash if row is not None else None
+
+
+def add_tree_nodes(session: Session, nodes: list[tuple[int, int, bytes]]) -> None:
+    """Store subtree roots, skipping any already stored (a retried checkpoint)."""
+    for level, index, hash_ in nodes:
+        if session.get(AuditTreeNode, (level, index)) is None:
+            session.add(AuditTreeNode(level=level, index=index, hash=hash_))
+    session.flush()
+
+
+def last_seq_before(session: Session, cutoff: datetime) -> int:
+    """The highest seq such that it and every event before it occurred before ``cutoff``."""
+    first_newer = session.scalar(
+        select(func.min(AuditEvent.seq)).where(AuditEvent.occurred_at >= cutoff)
+    )
+    if first_newer is not None:
+        return int(first_newer) - 1
+    return int(session.scalar(select(func.max(AuditEvent.seq))) or 0)
+
+
+def first_seq(session: Session) -> int | None:
+    value = session.scalar(select(func.min(AuditEvent.seq)))
+    return int(value) if value is not None else None
+
+
+def checkpoint_at(session: Session, tree_size: int) -> AuditCheckpoint | None:
+    return session.get(AuditCheckpoint, tree_size)
+
+
+def checkpoint_below(session: Session, tree_size: int) -> AuditCheckpoint | None:
+    """The largest stored checkpoint not above ``tree_size``."""
+    return session.scalars(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.tree_size <= tree_size)
+        .order_by(AuditCheckpoint.tree_size.desc())
+        .limit(1)
+    ).first()
+
+
+def first_unsigned_time(session: Session, signed_size: int) -> datetime | None:
+    """When the first event after the last signed one happened."""
+    return session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == signed_size + 1))

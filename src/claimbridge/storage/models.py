@@ -3,7 +3,7 @@
 Alembic's ``env.py`` and the schema check read ``Base.metadata`` from here.
 """
 
-from claimbridge.storage.audit import AuditCheckpoint, AuditEvent
+from claimbridge.storage.audit import AuditCheckpoint, AuditEvent, AuditPurge, AuditTreeNode
 from claimbridge.storage.auth import (
     AddressFailures,
     ApiToken,
@@ -24,6 +24,8 @@ __all__ = [
     "ApiToken",
     "AuditCheckpoint",
     "AuditEvent",
+    "AuditPurge",
+    "AuditTreeNode",
     "AuthSession",
     "Base",
     "Batch",
