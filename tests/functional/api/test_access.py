@@ -10,10 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import ssl
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,130 +18,23 @@ import httpx
 import pyotp
 import pytest
 from sqlalchemy import select, update
-from typer.testing import CliRunner
 
 from claimbridge.access.roles import view_of
-from claimbridge.api.app import create_app
-from claimbridge.api.server import build_server, listen, trust_client_certificate
-from claimbridge.cli.main import app as cli
-from claimbridge.clock import FixedClock
-from claimbridge.config import load_settings
 from claimbridge.crypto.tls import self_signed_client_certificate
-from claimbridge.instance.keys import open_keyring
 from claimbridge.storage.audit import AuditEvent
-from claimbridge.storage.claims import Claim
-from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import make_engine, make_sessionmaker
-from claimbridge.storage.orgs import Engagement, Organisation, Role
+from claimbridge.storage.orgs import Engagement, Role
+from tests.functional.api.worlds import LAKESIDE, RIVERSIDE, SUMMIT, World, running_world
 
-RIVERSIDE = "Riverside Family Medicine"
-LAKESIDE = "Lakeside Family Practice"
-SUMMIT = "Summit Billing Partners"
 MISSING = "00000000-0000-4000-8000-000000000000"
-
-
-@dataclass
-class World:
-    base_url: str
-    cert: Path
-    clock: FixedClock
-    logins: dict[str, dict]  # type: ignore[type-arg]
-    orgs: dict[str, str]  # name -> id
-    patient_of: dict[str, str]  # org name -> a patient id
-    claim_of: dict[str, str]  # org name -> a claim id
-    url: str  # database URL
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.base_url, verify=ssl.create_default_context(cafile=str(self.cert))
-        )
-
-    def code(self, email: str) -> str:
-        secret = self.logins[email]["totp_secret"]
-        return pyotp.TOTP(secret).at(self.clock.now())
-
-    def sign_in(self, email: str) -> str:
-        """A bearer token for ``email``; moves the clock a step so codes are fresh."""
-        self.clock.advance(timedelta(seconds=30))
-        with self.client() as client:
-            first = client.post(
-                "/api/v1/auth/login",
-                json={"email": email, "password": self.logins[email]["password"]},
-            )
-            assert first.status_code == 200, first.text
-            second = client.post(
-                "/api/v1/auth/mfa",
-                json={"challenge": first.json()["challenge"], "code": self.code(email)},
-            )
-            assert second.status_code == 200, second.text
-            return str(second.json()["token"])
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
-    data_dir = tmp_path_factory.mktemp("world") / "data"
-    env_url = None
-    if request.param == "postgresql":
-        env_url = request.getfixturevalue("make_postgres_database")()
-    overrides = {"database_url": env_url} if env_url else {}
-    runner = CliRunner()
-    result = runner.invoke(
-        cli,
-        ["demo", "--data-dir", str(data_dir), "--patients", "12", "--json"],
-        env={"CLAIMBRIDGE_DATABASE_URL": env_url} if env_url else None,
-    )
-    assert result.exit_code == 0, result.output
-    logins = {login["email"]: login for login in json.loads(result.output)["logins"]}
-    settings = load_settings(data_dir, **overrides)
-    engine = make_engine(settings.effective_database_url)
-    with make_sessionmaker(engine)() as session:
-        orgs = {o.name: o.id for o in session.scalars(select(Organisation))}
-        patient_of = {
-            name: session.scalars(
-                select(Patient.id).where(Patient.practice_id == orgs[name])
-            ).first()
-            for name in (RIVERSIDE, LAKESIDE)
-        }
-        claim_of = {
-            name: session.scalars(select(Claim.id).where(Claim.practice_id == orgs[name])).first()
-            for name in (RIVERSIDE, LAKESIDE)
-        }
-    clock = FixedClock(datetime.now(UTC))
-    keyring = open_keyring(settings, clock=clock)
-    server = build_server(
-        create_app(
-            settings,
-            engine=engine,
-            keyring=keyring,
-            clock=clock,
-            trust_client_certificate=lambda pem: trust_client_certificate(server.config.ssl, pem),
-        ),
-        certfile=str(settings.tls_cert),
-        keyfile=str(settings.tls_key),
-        log_level="warning",
-    )
-    sock = listen("127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield World(
-        base_url=f"https://localhost:{sock.getsockname()[1]}",
-        cert=settings.tls_cert,
-        clock=clock,
-        logins=logins,
-        orgs=orgs,
-        patient_of=patient_of,  # type: ignore[arg-type]
-        claim_of=claim_of,  # type: ignore[arg-type]
-        url=settings.effective_database_url,
-    )
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    keyring.close()
-    engine.dispose()
+    with running_world(request.param, request, tmp_path_factory) as made:
+        yield made
 
 
 ORG_OF_EMAIL = {
