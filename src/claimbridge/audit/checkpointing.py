@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from claimbridge.audit.anchors import Anchor, verify_anchor
 from claimbridge.audit.checkpoints import (
     Checkpoint,
+    CheckpointForged,
     LogRewritten,
     LogTruncated,
     SignedCheckpoint,
@@ -137,7 +139,7 @@ def check_stored_checkpoints(session: Session, public_key: bytes) -> int:
     tree = anchor_tree(session)
     hashes = iter(event_hashes_after(session, tree.size))
     for row in rows:
-        trusted = verify_checkpoint(parse_checkpoint(row.signed), public_key)
+        trusted = _trusted(row, public_key)
         if trusted.tree_size < tree.size:
             continue
         while tree.size < trusted.tree_size:
@@ -153,8 +155,26 @@ def check_stored_checkpoints(session: Session, public_key: bytes) -> int:
                 where=f"checkpoint {trusted.tree_size}",
                 detail="the events no longer hash to the signed root",
             )
-    _require_signed_anchor(session, rows)
+        if row.frontier != [h.hex() for h in tree.frontier]:
+            # The next checkpoint is built from this frontier: a wrong one
+            # would have the server sign a wrong root later.
+            raise LogRewritten(
+                where=f"checkpoint {trusted.tree_size}", detail="the stored frontier was changed"
+            )
+    _require_signed_anchor(session, rows, public_key)
     return len(rows)
+
+
+def _trusted(row: AuditCheckpoint, public_key: bytes) -> Checkpoint:
+    """The row's checkpoint, if signed by ``public_key`` and stored as signed."""
+    where = f"checkpoint {row.tree_size}"
+    try:
+        trusted = verify_checkpoint(parse_checkpoint(row.signed), public_key)
+    except CheckpointForged as error:
+        raise CheckpointForged(error.message, where=where, detail=error.detail) from None
+    if trusted.tree_size != row.tree_size or trusted.root_hash != row.root_hash:
+        raise CheckpointForged(where=where, detail="the row disagrees with its signed text")
+    return trusted
 
 
 def anchor_tree(session: Session) -> CompactRange:
@@ -171,10 +191,22 @@ def anchor_tree(session: Session) -> CompactRange:
         ) from None
 
 
-def _require_signed_anchor(session: Session, rows: Sequence[AuditCheckpoint]) -> None:
+def _require_signed_anchor(
+    session: Session, rows: Sequence[AuditCheckpoint], public_key: bytes
+) -> None:
     purge = latest_purge(session)
-    if purge is not None and purge.through_seq not in {row.tree_size for row in rows}:
+    if purge is None:
+        return
+    if purge.through_seq not in {row.tree_size for row in rows}:
         raise LogTruncated(
             where=f"events 1..{purge.through_seq}",
             detail="events were removed without a signed checkpoint at the purge point",
         )
+    anchor = Anchor(
+        through_seq=purge.through_seq,
+        head_hash=purge.head_hash,
+        frontier=tuple(purge.frontier),
+        cutoff=purge.cutoff,
+        purged_at=purge.purged_at,
+    )
+    verify_anchor(anchor, purge.signature, public_key)

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, sessionmaker
 
 from claimbridge.audit.canonical import encode_event
@@ -107,7 +108,7 @@ def record(session: Session, event: Event, *, now: datetime) -> Recorded:
     return Recorded(seq=chained.seq, event_hash=chained.event_hash)
 
 
-def event_fields(row: AuditEvent) -> dict[str, object]:
+def event_fields(row: AuditEvent | Row[Any]) -> dict[str, object]:
     """The fields an event's hash covers, as ``canonical.encode_event`` takes them.
 
     IMPORTANT: adding, removing or renaming a field here changes every event

@@ -7,9 +7,10 @@ all of them older than the cutoff, and leaves the rest verifiable:
 1. a signed checkpoint is issued at exactly the last purged event, so the
    tree the purged events made is signed before they go;
 2. an ``AuditPurge`` row records that size, the chain hash of the last
-   purged event and the Merkle compact range there: the anchor the rest
-   of the log verifies from (the delete trigger lets only events a purge
-   row covers go);
+   purged event and the Merkle compact range there, signed with the audit
+   key (``anchors.py``): the anchor the rest of the log verifies from
+   (the delete trigger lets only events a purge row covers go, and a
+   verifier refuses an anchor the audit key did not sign);
 3. the subtree roots of that compact range are stored, so inclusion and
    consistency proofs for the events that remain still work;
 4. the events go, and the purge itself is appended as an event.
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from claimbridge.audit.anchors import Anchor, sign_anchor
 from claimbridge.audit.checkpointing import issue_checkpoint_at
 from claimbridge.audit.merkle import CompactRange
 from claimbridge.audit.record import Actor, Event, record
@@ -72,14 +74,21 @@ def purge_before(
         raise ValidationFailed(where="audit_checkpoints", detail="the anchor was not stored")
     tree = CompactRange.from_frontier(through, [bytes.fromhex(h) for h in anchor.frontier])
     store_frontier(session, tree)
-    head = event_hashes_between(session, through - 1, through)[0]
+    signed = Anchor(
+        through_seq=through,
+        head_hash=event_hashes_between(session, through - 1, through)[0],
+        frontier=tuple(anchor.frontier),
+        cutoff=cutoff,
+        purged_at=now,
+    )
     session.add(
         AuditPurge(
             through_seq=through,
-            head_hash=head,
-            frontier=anchor.frontier,
+            head_hash=signed.head_hash,
+            frontier=list(signed.frontier),
             cutoff=cutoff,
             purged_at=now,
+            signature=sign_anchor(signed, key),
         )
     )
     session.flush()

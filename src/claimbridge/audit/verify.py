@@ -12,10 +12,17 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from claimbridge.audit.canonical import encode_event
-from claimbridge.audit.chain import GENESIS, GENESIS_HASH, ChainedEvent, ChainHead, verify_chain
+from claimbridge.audit.chain import (
+    GENESIS,
+    GENESIS_HASH,
+    ChainBroken,
+    ChainedEvent,
+    ChainHead,
+    verify_chain,
+)
 from claimbridge.audit.checkpointing import check_stored_checkpoints
 from claimbridge.audit.record import event_fields
-from claimbridge.storage.audit import events_in_order, latest_purge
+from claimbridge.storage.audit import count_events, events_in_order, latest_purge
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +34,12 @@ class Verified:
 
 def verify_stored_log(session: Session, *, public_key: bytes | None = None) -> Verified:
     """The chain, and with the audit public key every stored checkpoint too."""
-    head: ChainHead = verify_chain(_chained(session), since=_chain_anchor(session))
+    start = _chain_anchor(session)
+    head: ChainHead = verify_chain(_chained(session), since=start)
+    stored = count_events(session)
+    if stored != head.seq - start.seq:
+        # Rows the ordered read did not visit: two rows with one seq.
+        raise ChainBroken(head.seq, detail=f"{stored} rows for {head.seq - start.seq} events")
     checked = check_stored_checkpoints(session, public_key) if public_key is not None else 0
     return Verified(events=head.seq, head_hash=head.event_hash.hex(), checkpoints=checked)
 

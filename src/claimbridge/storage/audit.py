@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from claimbridge.storage.base import Base, BigInt
@@ -77,18 +79,25 @@ def insert_event(session: Session, values: dict[str, object]) -> None:
     session.connection().execute(_INSERT_EVENT, values)
 
 
-def events_in_order(session: Session, *, batch: int = 5000) -> Iterator[AuditEvent]:
-    """Every event by sequence number, read in batches so memory stays flat."""
-    after = 0
+def events_in_order(session: Session, *, batch: int = 5000) -> Iterator[Row[Any]]:
+    """Every event by sequence number, as plain rows read in batches (memory stays flat).
+
+    Each batch starts at the last seq already read (``>=``) and skips that
+    one row, so a second row with the same seq (possible only if someone
+    dropped the primary key) is still yielded for the chain check to name.
+    """
+    columns = AuditEvent.__table__.columns
+    after = -1
     while True:
-        rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
+        rows = session.execute(
+            select(*columns).where(AuditEvent.seq >= after).order_by(AuditEvent.seq).limit(batch)
         ).all()
+        if rows and rows[0].seq == after:
+            rows = rows[1:]
         if not rows:
             return
         yield from rows
         after = rows[-1].seq
-        session.expunge_all()
 
 
 class AuditCheckpoint(Base):
@@ -158,6 +167,8 @@ class AuditPurge(Base):
     frontier: Mapped[list[str]] = mapped_column(JSON)
     cutoff: Mapped[datetime]
     purged_at: Mapped[datetime]
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    """The audit key's Ed25519 signature of the anchor (``audit/anchors.py``)."""
 
 
 def latest_purge(session: Session) -> AuditPurge | None:
@@ -221,3 +232,7 @@ def checkpoint_below(session: Session, tree_size: int) -> AuditCheckpoint | None
 def first_unsigned_time(session: Session, signed_size: int) -> datetime | None:
     """When the first event after the last signed one happened."""
     return session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == signed_size + 1))
+
+
+def count_events(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)

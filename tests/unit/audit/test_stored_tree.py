@@ -212,6 +212,7 @@ def test_events_removed_behind_a_forged_purge_row_are_caught(db: Engine, frontie
                 frontier=frontier,
                 cutoff=T0,
                 purged_at=T0,
+                signature=bytes(64),
             )
         )
         session.flush()

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("frontier", sa.JSON(), nullable=False),
         sa.Column("cutoff", sa.DateTime(timezone=True), nullable=False),
         sa.Column("purged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("signature", sa.LargeBinary(length=64), nullable=False),
         sa.PrimaryKeyConstraint("through_seq", name=op.f("pk_audit_purges")),
     )
     op.create_table(
