@@ -113,7 +113,8 @@ def test_a_signed_checkpoint_catches_a_log_rewritten_hashes_and_all(data_dir: Pa
     result = runner.invoke(app, ["audit", "checkpoint", "--data-dir", str(data_dir), "--json"])
     assert result.exit_code == 0, result.output
     saved = json.loads(result.output)
-    assert saved["tree_size"] == 4 and saved["checkpoint"].startswith("claimbridge/audit\n4\n")
+    # The four key events, and the checkpoint's own event, which it covers.
+    assert saved["tree_size"] == 5 and saved["checkpoint"].startswith("claimbridge/audit\n5\n")
     key = runner.invoke(app, ["audit", "public-key", "--data-dir", str(data_dir), "--json"])
     assert len(json.loads(key.output)["public_key"]) == 64
     code, report = _verify(data_dir)
@@ -132,4 +133,4 @@ def test_a_signed_checkpoint_catches_a_log_rewritten_hashes_and_all(data_dir: Pa
     engine.dispose()
     code, report = _verify(data_dir)
     assert code != 0
-    assert report["error"]["where"] == "checkpoint 4"
+    assert report["error"]["where"] == "checkpoint 5"
