@@ -37,7 +37,9 @@ from claimbridge.audit.treestore import (
     stored_inclusion_path,
 )
 from claimbridge.audit.verify import verify_stored_log
+from claimbridge.clock import FixedClock
 from claimbridge.crypto.signing import SigningKey
+from claimbridge.instance.checkpointer import Checkpointer
 from claimbridge.storage import migrate
 from claimbridge.storage.audit import AuditCheckpoint, AuditEvent, AuditPurge, AuditTreeNode
 from claimbridge.storage.db import make_engine, make_sessionmaker
@@ -237,3 +239,21 @@ def test_the_anchor_checkpoint_must_exist(db: Engine) -> None:
         session.delete(anchor)
     with sessions.begin() as session, pytest.raises(LogTruncated):
         verify_stored_log(session, public_key=KEY.public_key_bytes())
+
+
+def test_the_server_checkpointer_signs_when_due_and_survives_a_stop(db: Engine) -> None:
+    clock = FixedClock(T0)
+    checkpointer = Checkpointer(
+        make_sessionmaker(db),
+        KEY,
+        CheckpointSchedule(every_events=10, every_seconds=60),
+        clock=clock,
+    )
+    append(db, 9)
+    assert checkpointer.run_once() is None
+    clock.advance(timedelta(seconds=61))
+    signed = checkpointer.run_once()
+    assert signed is not None and signed.checkpoint.tree_size == 9
+    assert checkpointer.run_once() is None  # nothing new since
+    checkpointer.start()
+    checkpointer.stop()
