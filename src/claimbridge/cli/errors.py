@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import click
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError
@@ -72,6 +73,8 @@ def reported(*, as_json: bool, leave: Callable[[int], None] = sys.exit) -> Itera
             as_json=as_json,
         )
         leave(EX_TEMPFAIL)
+    except click.exceptions.Exit:
+        raise  # a command's own deliberate exit (typer.Exit), not an error
     except KeyboardInterrupt:
         _report({"code": "interrupted", "message": "Interrupted.", "where": None}, as_json=as_json)
         leave(130)

@@ -14,6 +14,7 @@ from claimbridge.cli import demo as demo_command
 from claimbridge.cli import init as init_command
 from claimbridge.cli import keys as keys_command
 from claimbridge.cli import serve as serve_command
+from claimbridge.cli import x12 as x12_command
 from claimbridge.cli.common import private_umask
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.add_typer(keys_command.app, name="keys")
 app.add_typer(access_command.app, name="access")
 app.add_typer(audit_command.app, name="audit")
 app.add_typer(database_command.app, name="db")
+app.add_typer(x12_command.app, name="x12")
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from claimbridge.cli.main import app as cli
 from claimbridge.crypto.tls import self_signed_client_certificate
+from claimbridge.formats.x12.synthetic import write_synthetic
 from claimbridge.storage.audit import AuditCheckpoint, AuditEvent
 from claimbridge.storage.db import make_engine, make_sessionmaker
 from tests.functional.api.worlds import LAKESIDE, RIVERSIDE, World, running_world
@@ -522,6 +523,13 @@ def _env(walk: Walk) -> dict[str, str] | None:
     return None if url.startswith("sqlite") else {"CLAIMBRIDGE_DATABASE_URL": url}
 
 
+def _x12_file(walk: Walk) -> list[str]:
+    path = walk.world.data_dir.parent / "claims.837"
+    with path.open("wb") as out:
+        write_synthetic("837p", 3, seed=1, out=out, now=walk.world.clock.now())
+    return [str(path)]
+
+
 KEYS = "organisation_keys"
 COMMANDS: tuple[Command, ...] = (
     Command("init", _local),
@@ -568,6 +576,13 @@ COMMANDS: tuple[Command, ...] = (
         (Ev("audit:disclosures:read", "success", "patient", RIVERSIDE, patient=True),),
     ),
     Command("audit verify-proof", _proof_file),
+    # The X12 tools read and write files only: no data, no events.
+    Command("x12 parse", lambda w: [*_x12_file(w), "--json"]),
+    Command("x12 validate", _x12_file),
+    Command(
+        "x12 generate",
+        lambda w: ["--kind", "835", "--claims", "3", "--out", str(w.world.data_dir.parent / "r")],
+    ),
     Command(
         "db grant-app-role",
         None,

@@ -46,7 +46,7 @@ def write_835(
     line_breaks: bool = False,
 ) -> bytes:
     """An interchange with one 835 set per remittance."""
-    sets = (OutgoingSet("835", GUIDE_835, _body(remittance)) for remittance in remittances)
+    sets = remittance_sets(remittances)
     return write_interchange(
         sets,
         sender=sender,
@@ -59,6 +59,12 @@ def write_835(
         usage=usage,
         line_breaks=line_breaks,
     )
+
+
+def remittance_sets(remittances: Iterable[Remittance]) -> Iterator[OutgoingSet]:
+    """One 835 transaction set per remittance, for ``writer.iter_interchange`` to stream."""
+    for remittance in remittances:
+        yield OutgoingSet("835", GUIDE_835, _body(remittance))
 
 
 def _body(remittance: Remittance) -> Iterator[SegmentOut]:
