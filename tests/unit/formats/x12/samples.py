@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
-CONFORMANCE = REPO_ROOT.parent / "shared" / "conformance"
+CONFORMANCE = REPO_ROOT / "tests" / "vectors" / "conformance"
+"""A verbatim copy of the team's shared conformance folder (third-party files, each
+source's licence beside its data, provenance in SOURCES.md), kept in the repository so
+a fresh clone tests against it wherever it is checked out."""
 
 ISA = (
     "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       "

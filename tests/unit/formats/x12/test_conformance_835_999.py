@@ -1,4 +1,6 @@
-"""Every 835 and 999 file (and the non-X12 ones) under ../shared/conformance.
+"""Every 835 and 999 file (and the non-X12 ones) of tests/vectors/conformance.
+
+(That folder is a verbatim copy of the team's ../shared/conformance.)
 
 The table says, per file, what its source asserts (SOURCES.md) and what this
 reader therefore must do: how many sets and claims it reads, the outcome of

@@ -1,7 +1,7 @@
 """Every 837 file of the conformance collection, with the outcome we expect of it.
 
-``../shared/conformance/SOURCES.md`` says where each file comes from and what
-its source asserts. The table below is file -> (guide read as, claims read,
+``tests/vectors/conformance/SOURCES.md`` (a copy of ../shared/conformance) says where each
+file comes from and what its source asserts. The table below is file -> (guide read as, claims read,
 outcome of each transaction set as 999 IK501 codes, the first error our reader
 reports as (error, segment id) or ``None``, whether the guide is an errata).
 Envelope notes we do not list (SE01 counts, ST03/GS08 disagreement) come from
