@@ -252,6 +252,7 @@ class ClaimDraft:
         "dates",
         "diagnosis_count",
         "fields",
+        "line_cents",
         "lines",
         "notes",
         "number",
@@ -274,6 +275,8 @@ class ClaimDraft:
         self.parties: list[PartyDraft] = []
         self.other_payers: list[OtherPayerDraft] = []
         self.lines: list[Any] = []
+        # The sum of the line charges read so far (SV102), for the CLM02 balance.
+        self.line_cents = 0
         self.patient_paid: Money | None = None
         self.patient_estimate: Money | None = None
         self.values: tuple[Any, ...] = ()

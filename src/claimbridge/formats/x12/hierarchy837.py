@@ -128,7 +128,10 @@ class HierarchyReader:
         return MissingSegment(message, position=self.position())
 
     def money(self, text: str, element: int, component: int | None = None) -> Money:
-        value = values837.money(text)
+        try:
+            return values837.monies[text]
+        except KeyError:
+            value = values837.money(text)
         if value is None:
             if not text:
                 raise self.missing("A required amount is empty.", element, component)

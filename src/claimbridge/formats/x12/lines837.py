@@ -75,8 +75,9 @@ class LineReader(HierarchyReader):
         if claim is None:
             raise self.unexpected("A service line (LX) must be inside a claim.")
         if line is not None:
-            claim.lines.append(self.end_line(line))
-            if len(claim.lines) >= self.max_lines:
+            lines = claim.lines
+            lines.append(self.end_line(line))
+            if len(lines) >= self.max_lines:
                 raise self.too_many("service lines (LX)")
         number = segment[1] if len(segment) > 1 else ""
         if not number.isdigit():
@@ -91,12 +92,8 @@ class LineReader(HierarchyReader):
     def end_line(self, line: list[Any]) -> Any:
         if not self.line_served:
             raise self.absent("A service line (LX) has no service segment (SV1, SV2).")
-        if line[REFERENCES]:
-            line[REFERENCES] = tuple(line[REFERENCES])
-        if line[DATES]:
-            line[DATES] = tuple(line[DATES])
-        if line[NOTES]:
-            line[NOTES] = tuple(line[NOTES])
+        # Dates, references and notes are tuples already; the loops below a
+        # line are drafts until now.
         if line[DRUG] is not None:
             line[DRUG] = self.freeze_drug(line[DRUG])
         if line[PROVIDERS]:
@@ -164,4 +161,4 @@ class LineReader(HierarchyReader):
 
     @staticmethod
     def freeze_parties(drafts: list[PartyDraft]) -> tuple[Party, ...]:
-        return tuple(draft.freeze() for draft in drafts)
+        return tuple(map(PartyDraft.freeze, drafts))

@@ -9,14 +9,17 @@ dates, references, notes, providers (2420) and adjustments of service lines
 readers add their claim and service segments (``SV1``, ``SV2``, ``CL1``)
 and build their own records.
 
-Speed: the segments of nearly every line (``REF``, ``DTP``, ``LX`` and the
+Speed: the reader walks the lexer's batches itself (``SetBody.batches``)
+and stops at the set's SE, so no generator stands between lexer and
+reader; the segments of nearly every line (``REF``, ``DTP``, ``LX`` and the
 service segment) are called by name, every other segment through one dict
-lookup on its id; values come through the caches of ``values837``.
+lookup on its id; values come through the caches of ``values837``, and a
+line's repeated segments are gathered in tuples, ready for its record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
 from claimbridge.formats.x12 import values837
@@ -45,7 +48,7 @@ from claimbridge.formats.x12.lines837 import (
     SERVICE_DATE,
     LineReader,
 )
-from claimbridge.formats.x12.reader import TransactionContext
+from claimbridge.formats.x12.reader import SetBody, TransactionContext
 from claimbridge.formats.x12.records837 import (
     Adjustment,
     EventDate,
@@ -63,6 +66,15 @@ from claimbridge.types import Money, ServicePeriod
 __all__ = ["DATE_KINDS", "ClaimDraft", "ClaimReader"]
 
 Claim = TypeVar("Claim")
+
+# What the envelope segments' handler returns: the set ends there.
+_END: Any = object()
+_ENVELOPE = ("SE", "ST", "GE", "GS", "IEA", "ISA")
+
+
+def _ends_set(segment: list[str]) -> Any:
+    return _END
+
 
 # DTP01, the event a date is for.
 DATE_KINDS = {
@@ -128,32 +140,53 @@ class ClaimReader(LineReader, Generic[Claim]):
     # -- the walk -------------------------------------------------------------------------
 
     def read(self, body: Iterator[list[str]]) -> Iterator[Claim]:
+        if isinstance(body, SetBody):
+            # The driver's body: walk the lexer's batches, stopping at SE.
+            for handler in _ENVELOPE:
+                self.handlers[handler] = _ends_set
+            yield from self.claims(body.batches(), body.stop)
+        else:
+            yield from self.claims((body,), None)
+        if self.claim is not None:
+            yield self.end_claim()
+        self.freeze_open_levels()
+        if self.hl_count == 0:
+            raise self.absent("The transaction set has no HL segment: no billing provider.")
+
+    def claims(
+        self,
+        batches: Iterable[Iterator[list[str]]],
+        stop: Callable[[list[str]], None] | None,
+    ) -> Iterator[Claim]:
         handlers = self.handlers
         unknown = self.on_unknown
         service_id, on_service = self.service_id, self.on_service
         on_ref, on_dtp, on_lx = self.on_ref, self.on_dtp, self.on_lx
         # The four segments of nearly every line are called by name: a call
         # site that always calls one method is the fastest Python has.
-        for segment in body:
-            segment_id = segment[0]
-            if segment_id == "REF":
-                on_ref(segment)
-            elif segment_id == "DTP":
-                on_dtp(segment)
-            elif segment_id == "LX":
-                on_lx(segment)
-            elif segment_id == service_id:
-                on_service(segment)
-            else:
-                finished = handlers.get(segment_id, unknown)(segment)
-                if finished is not None:
-                    yield finished
-                    self.open_pending()
-        if self.claim is not None:
-            yield self.end_claim()
-        self.freeze_open_levels()
-        if self.hl_count == 0:
-            raise self.absent("The transaction set has no HL segment: no billing provider.")
+        for batch in batches:
+            for segment in batch:
+                segment_id = segment[0]
+                if segment_id == "REF":
+                    on_ref(segment)
+                elif segment_id == "DTP":
+                    on_dtp(segment)
+                elif segment_id == service_id:
+                    on_service(segment)
+                elif segment_id == "LX":
+                    on_lx(segment)
+                else:
+                    try:
+                        handler = handlers[segment_id]
+                    except KeyError:
+                        handler = unknown
+                    finished = handler(segment)
+                    if finished is not None:
+                        if finished is _END and stop is not None:
+                            stop(segment)
+                            return
+                        yield finished
+                        self.open_pending()
 
     # -- for subclasses -----------------------------------------------------------------
 
@@ -301,13 +334,12 @@ class ClaimReader(LineReader, Generic[Claim]):
             raise self.missing("REF01 and REF02 (qualifier and value) are required.", 1)
         line = self.line
         if self.party is None and self.loop == IN_LINE and line is not None:
+            # A line's repeats are kept as tuples (at most MAX_REPEATS long),
+            # so ending the line has nothing to convert.
             references = line[REFERENCES]
-            if references:
-                if len(references) >= MAX_REPEATS:
-                    raise self.too_many("REF segments")
-                references.append(new_reference(segment[1], segment[2]))
-            else:
-                line[REFERENCES] = [new_reference(segment[1], segment[2])]
+            if len(references) >= MAX_REPEATS:
+                raise self.too_many("REF segments")
+            line[REFERENCES] = (*references, new_reference(segment[1], segment[2]))
         else:
             self.other_reference(segment[1], segment[2])
 
@@ -334,15 +366,15 @@ class ClaimReader(LineReader, Generic[Claim]):
         line = self.line
         if self.loop == IN_LINE and line is not None and self.party is None:
             if len(segment) == 4 and segment[1] == "472":
-                line[SERVICE_DATE] = _periods.get(segment[2] + segment[3]) or self.period(
-                    segment[2], segment[3]
-                )
+                try:
+                    line[SERVICE_DATE] = _periods[segment[2] + segment[3]]
+                except KeyError:
+                    line[SERVICE_DATE] = self.period(segment[2], segment[3])
             else:
-                dates = line[DATES] or []
+                dates = line[DATES]
                 if len(dates) >= MAX_REPEATS:
                     raise self.too_many("DTP segments")
-                dates.append(self.event_date(segment + PAD))
-                line[DATES] = dates
+                line[DATES] = (*dates, self.event_date(segment + PAD))
             return
         self.other_dtp(segment + PAD)
 
@@ -394,11 +426,10 @@ class ClaimReader(LineReader, Generic[Claim]):
         note = new_note(e[1], e[2])
         line = self.line
         if self.loop >= IN_LINE and line is not None and self.party is None:
-            notes = line[NOTES] or []
+            notes = line[NOTES]
             if len(notes) >= MAX_REPEATS:
                 raise self.too_many("NTE segments")
-            notes.append(note)
-            line[NOTES] = notes
+            line[NOTES] = (*notes, note)
         elif self.loop == IN_CLAIM and self.claim is not None and self.party is None:
             if len(self.claim.notes) >= MAX_REPEATS:
                 raise self.too_many("NTE segments")

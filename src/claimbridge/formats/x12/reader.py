@@ -43,7 +43,7 @@ from claimbridge.formats.x12.errors import (
 )
 from claimbridge.formats.x12.lexer import Segments, tokenize
 
-__all__ = ["Handler", "Reading", "TransactionContext", "read_transactions"]
+__all__ = ["Handler", "Reading", "SetBody", "TransactionContext", "read_transactions"]
 
 T = TypeVar("T")
 Segment: TypeAlias = list[str]
@@ -294,8 +294,7 @@ class Reading(Generic[T]):
         first = segments.number
         context = TransactionContext(st, segments=segments, group=group, interchange=interchange)
         _check_st(st, context, segments, group.seen_sets)
-        end: list[Segment] = []
-        body = _body(segments, end)
+        body = SetBody(segments)
         handler = self._handlers.get(context.set_id)
         if handler is None:
             context.reject(
@@ -318,7 +317,7 @@ class Reading(Generic[T]):
                 )
         for _ in body:
             pass
-        trailer = end[0] if end else None
+        trailer = body.end
         if trailer is not None and trailer[0] == "SE":
             count = segments.number - first + 1
             # Positions cost a little to work out; only a mismatch needs one.
@@ -384,21 +383,53 @@ def _check_st(st: Segment, context: TransactionContext, segments: Segments, seen
         )
 
 
-def _body(segments: Segments, end: list[Segment]) -> Iterator[Segment]:
-    """The segments of one set up to (not including) SE or any envelope segment."""
-    # The hot loop of every reader: it walks the lexer's batches directly,
-    # so each segment costs one list step and one set lookup here.
-    envelope = _ENVELOPE
-    iterator = segments.batch_iterator()
-    while True:
-        for segment in iterator:
-            if segment[0] in envelope:
-                end.append(segment)
+class SetBody:
+    """The segments of one set up to (not including) SE or any envelope segment.
+
+    An iterator, for any handler. A handler on the hot path may instead walk
+    ``batches()``, the lexer's own batch iterators, and call ``stop`` with
+    the first envelope segment it meets: that saves a generator step per
+    segment. Either way, what the handler leaves unread the driver skips.
+    """
+
+    __slots__ = ("_generator", "_segments", "end")
+
+    def __init__(self, segments: Segments) -> None:
+        self._segments = segments
+        self.end: Segment | None = None
+        self._generator = self._walk()
+
+    def __iter__(self) -> Iterator[Segment]:
+        return self._generator
+
+    def __next__(self) -> Segment:
+        return next(self._generator)
+
+    def batches(self) -> Iterator[Iterator[Segment]]:
+        """The lexer's batch iterators in turn; envelope segments are in them."""
+        segments = self._segments
+        while self.end is None:
+            yield segments.batch_iterator()
+            if self.end is not None or not segments.advance():
                 return
-            yield segment
-        if not segments.advance():
-            return
+
+    def stop(self, segment: Segment) -> None:
+        """The envelope segment that ends the set, met by a ``batches()`` reader."""
+        self.end = segment
+
+    def _walk(self) -> Iterator[Segment]:
+        segments = self._segments
+        envelope = _ENVELOPE
         iterator = segments.batch_iterator()
+        while self.end is None:
+            for segment in iterator:
+                if segment[0] in envelope:
+                    self.end = segment
+                    return
+                yield segment
+            if not segments.advance():
+                return
+            iterator = segments.batch_iterator()
 
 
 def _skip_to(stream: Iterator[Segment], tags: tuple[str, ...]) -> Segment | None:

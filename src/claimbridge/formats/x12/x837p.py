@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, BinaryIO
 
 from claimbridge.formats.x12 import values837
@@ -131,6 +132,10 @@ _SKIPPED = frozenset(
         "FRM",
     }
 )
+
+
+_is_diagnosis = DIAGNOSIS_QUALIFIERS.__contains__
+_qualifier = attrgetter("qualifier")
 
 
 def _role(parties: tuple[Party, ...], role: str) -> Party | None:
@@ -299,7 +304,7 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
             e[8],
             e[9],
             e[10],
-            tuple(cause for cause in causes[:3] if cause),
+            tuple(filter(None, causes[:3])),
             causes[3],
             causes[4],
             e[12],
@@ -311,9 +316,7 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
         self.on_hi(segment)
         claim = self.claim
         assert claim is not None  # noqa: S101 - on_hi refuses HI outside a claim
-        claim.diagnosis_count = sum(
-            1 for code in claim.codes if code.qualifier in DIAGNOSIS_QUALIFIERS
-        )
+        claim.diagnosis_count = sum(map(_is_diagnosis, map(_qualifier, claim.codes)))
 
     def on_service(self, segment: list[str]) -> None:
         line = self.line
@@ -321,28 +324,48 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
             raise self.unexpected("SV1 belongs right after LX, once per service line.")
         self.line_served = True
         n = len(segment)
-        e = segment if n > 12 else segment + PAD[: 13 - n]
-        procedure = self.procedures.get(e[1]) or self.procedure(e[1])
-        units = decimals.get(e[4]) or values837.decimal(e[4])
-        if units is None:
-            raise self.invalid("SV104 (units) must be a number.", 4)
+        e = segment if n > 7 else segment + PAD[: 8 - n]
+        try:
+            procedure = self.procedures[e[1]]
+        except KeyError:
+            procedure = self.procedure(e[1])
+        try:
+            units = decimals[e[4]]
+        except KeyError:
+            units = self.units(e[4])
+        try:
+            charge = monies[e[2]]
+        except KeyError:
+            charge = self.money(e[2], 2)
+        try:
+            pointers = self.pointer_cache[e[7]]
+        except KeyError:
+            pointers = self.pointers(e[7])
         line[1] = procedure[1]
-        line[2] = monies.get(e[2]) or self.money(e[2], 2)
+        line[2] = charge
         line[3] = units
         if e[3] != "UN":
             line[4] = UNIT_KINDS.get(e[3], e[3])
-        line[5] = procedure[0]
-        line[6] = procedure[2]
-        line[7] = procedure[3]
+        line[5], line[6], line[7] = procedure[0], procedure[2], procedure[3]
         line[8] = e[5]
-        line[9] = self.pointer_cache.get(e[7]) or self.pointers(e[7])
+        line[9] = pointers
         claim = self.claim
-        if claim is not None and line[9] and max(line[9]) > claim.diagnosis_count:
-            self.pointer_past_diagnoses()
+        if claim is not None:
+            claim.line_cents += charge.cents
+            if pointers and max(pointers) > claim.diagnosis_count:
+                self.pointer_past_diagnoses()
         if n > 9:
+            e = segment + PAD[: 13 - n]
             line[10] = e[9] == "Y"
             line[11] = e[11] == "Y"
             line[12] = e[12] == "Y"
+
+    def units(self, text: str) -> Decimal:
+        """SV104: the units or minutes, a number."""
+        units = values837.decimal(text)
+        if units is None:
+            raise self.invalid("SV104 (units) must be a number.", 4)
+        return units
 
     def procedure(self, text: str) -> tuple[str, str, tuple[str, ...], str]:
         """SV101: code system, procedure code, modifiers and description."""
@@ -390,10 +413,10 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
             tuple(draft.notes), draft.patient_paid, self.freeze_parties(draft.parties),
             self.freeze_other_payers(draft) if draft.other_payers else (),
         )  # fmt: skip
-        self.check_claim(claim, draft.number)
+        self.check_claim(claim, draft.number, draft.line_cents)
         return claim
 
-    def check_claim(self, claim: ProfessionalClaim, number: int) -> None:
+    def check_claim(self, claim: ProfessionalClaim, number: int, line_cents: int) -> None:
         if not claim.lines:
             raise self.absent("A claim (CLM) has no service line (LX, SV1).")
         if not claim.diagnoses:
@@ -402,7 +425,7 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
                     "The claim has no diagnosis codes (HI).", position=Position(number, "CLM")
                 )
             )
-        if claim.total_charge.cents != sum(line.charge.cents for line in claim.lines):
+        if claim.total_charge.cents != line_cents:
             self.flag(
                 BalanceMismatch(
                     "The claim total (CLM02) is not the sum of its line charges (SV102).",
