@@ -193,9 +193,16 @@ def test_rotation_killed_at_random_points_under_load_loses_nothing(
         assert _keys(data_dir, "rotate", "--org", RIVERSIDE)["new_version"] >= 2
         for attempt in range(8):
             total = _keys_left(data_dir, org_id)
-            rewrap = subprocess.Popen(
-                rewrap_command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
+            # Debug logging puts an unexpected error's traceback on stderr,
+            # kept so a failure below says what went wrong.
+            stderr = tmp_path / f"rewrap-{kills}-{attempt}.err"
+            with stderr.open("w") as errors:
+                rewrap = subprocess.Popen(
+                    rewrap_command,
+                    env={**env, "CLAIMBRIDGE_LOG_LEVEL": "debug"},
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                )
             # Kill it once a random part of the work is done; the last
             # attempt runs to the end: resuming must finish the job.
             if (
@@ -209,7 +216,7 @@ def test_rotation_killed_at_random_points_under_load_loses_nothing(
                 continue
             # 75 is "busy, run it again" (SQLite's lock under load): an
             # operator reruns the resumable job, and so does the test.
-            assert rewrap.wait(timeout=120) in (0, 75)
+            assert rewrap.wait(timeout=120) in (0, 75), stderr.read_text()[-3000:]
             if rewrap.returncode == 0:
                 break
         else:
