@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=15, ge=1, le=60)
     session_absolute_hours: int = Field(default=12, ge=1, le=24)
     max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    max_batch_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    """The largest batch content accepted; enforced while it streams in."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     database_lock_timeout_ms: int = Field(
         default=30_000,

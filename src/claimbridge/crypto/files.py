@@ -23,15 +23,17 @@ be read (its data key rolled back with the row), and is safe to sweep.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from claimbridge.crypto.envelope import KEY_ID_SIZE
+from claimbridge.crypto.envelope import KEY_ID_SIZE, DataKey
 from claimbridge.crypto.errors import DecryptionFailed
 from claimbridge.crypto.keyring import Keyring
-from claimbridge.crypto.streams import decrypt_stream, encrypt_stream
+from claimbridge.crypto.streams import DecryptingReader, decrypt_stream, encrypt_stream
 from claimbridge.storage.blobs import BlobStore
 
 MAGIC = b"CBB1"
@@ -70,7 +72,14 @@ class SealedFiles:
 
     def put(self, session: Session, tenant: str, src: BinaryIO) -> SealedFile:
         """Encrypt ``src`` into a new blob of ``tenant``; constant memory for any size."""
-        key = self.keyring.blob_key(session, tenant)
+        return self.write(tenant, self.keyring.blob_key(session, tenant), src)
+
+    def write(self, tenant: str, key: DataKey, src: BinaryIO) -> SealedFile:
+        """``put`` with a blob key fetched earlier: no database work while ``src`` streams.
+
+        The key's row must be committed before the blob is recorded, or the
+        blob can never be read.
+        """
         blob_key, partial = self.store.create()
         hashing = _Hashing(src)
         try:
@@ -88,6 +97,30 @@ class SealedFiles:
             raise
         return SealedFile(blob_key=blob_key, size_bytes=size, sha256=hashing.digest.hexdigest())
 
+    @contextmanager
+    def reader(
+        self, tenant: str, blob_key: str, key_for: Callable[[bytes], DataKey]
+    ) -> Iterator[DecryptingReader]:
+        """The plaintext of blob ``blob_key`` as a stream to pull from (see ``DecryptingReader``).
+
+        ``key_for`` maps the data key id in the blob's header to the key
+        (``Keyring.key_for``, or a key the caller already holds), so a long
+        read needs no open database transaction.
+        """
+        with self.store.open(blob_key).open("rb") as src:
+            yield DecryptingReader(
+                src,
+                key=key_for(self._key_id_of(src)),
+                associated_data=_associated_data(tenant, blob_key),
+            )
+
+    @staticmethod
+    def _key_id_of(src: BinaryIO) -> bytes:
+        header = src.read(len(MAGIC) + KEY_ID_SIZE)
+        if len(header) != len(MAGIC) + KEY_ID_SIZE or not header.startswith(MAGIC):
+            raise DecryptionFailed(detail="not a sealed blob")
+        return header[len(MAGIC) :]
+
     def read_into(self, session: Session, tenant: str, blob_key: str, dst: BinaryIO) -> int:
         """Decrypt blob ``blob_key`` of ``tenant`` into ``dst``; returns the plaintext size.
 
@@ -95,10 +128,7 @@ class SealedFiles:
         this returns: tampering is found where it is, not before.
         """
         with self.store.open(blob_key).open("rb") as src:
-            header = src.read(len(MAGIC) + KEY_ID_SIZE)
-            if len(header) != len(MAGIC) + KEY_ID_SIZE or not header.startswith(MAGIC):
-                raise DecryptionFailed(detail="not a sealed blob")
-            key = self.keyring.key_for(session, tenant)(header[len(MAGIC) :])
+            key = self.keyring.key_for(session, tenant)(self._key_id_of(src))
             return decrypt_stream(
                 src, dst, key=key, associated_data=_associated_data(tenant, blob_key)
             )

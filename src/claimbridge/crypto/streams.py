@@ -56,6 +56,7 @@ import contextlib
 import os
 import struct
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -115,12 +116,52 @@ def decrypt_stream(src: BinaryIO, dst: BinaryIO, *, key: DataKey, associated_dat
     untrusted; if it raises ``DecryptionFailed``, throw it away. Prefer
     ``decrypt_to_path`` when the output is a file.
     """
+    total = 0
+    for plaintext in _plaintext_segments(src, key, associated_data):
+        dst.write(plaintext)
+        total += len(plaintext)
+    return total
+
+
+class DecryptingReader:
+    """A read-only stream of the plaintext of ``src``, decrypted a segment at a time.
+
+    For readers that pull (parsers): ``read(n)`` returns verified plaintext
+    only, but, as with ``decrypt_stream``, tampering further on is found
+    only when reading reaches it, so whatever was built from the earlier
+    bytes must be thrown away if a read raises ``DecryptionFailed``.
+    """
+
+    def __init__(self, src: BinaryIO, *, key: DataKey, associated_data: bytes) -> None:
+        self._segments = _plaintext_segments(src, key, associated_data)
+        self._buffer = b""
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            parts = [self._buffer[self._position :], *self._segments]
+            self._buffer, self._position = b"", 0
+            return b"".join(parts)
+        while len(self._buffer) - self._position < size:
+            segment = next(self._segments, None)
+            if segment is None:
+                break
+            self._buffer = self._buffer[self._position :] + segment
+            self._position = 0
+        chunk = self._buffer[self._position : self._position + size]
+        self._position += len(chunk)
+        return chunk
+
+
+def _plaintext_segments(src: BinaryIO, key: DataKey, associated_data: bytes) -> Iterator[bytes]:
     header = _read_up_to(src, HEADER_SIZE)
     if len(header) != HEADER_SIZE or header[0] != VERSION:
         raise DecryptionFailed(detail="missing or unknown stream header")
     _, salt, prefix = _HEADER.unpack(header)
     aead = _file_cipher(key, salt, associated_data)
-    total = 0
     segment = _read_up_to(src, _CIPHER_SEGMENT_SIZE)
     index = 0
     while True:
@@ -135,10 +176,9 @@ def decrypt_stream(src: BinaryIO, dst: BinaryIO, *, key: DataKey, associated_dat
             # Only an empty file ends in an empty segment; anything else
             # was not written by encrypt_stream.
             raise DecryptionFailed(detail="empty final segment")
-        dst.write(plaintext)
-        total += len(plaintext)
+        yield plaintext
         if last:
-            return total
+            return
         segment = following
         index += 1
 

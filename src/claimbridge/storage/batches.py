@@ -1,8 +1,19 @@
-"""Batches of billing data a practice sent, as received.
+"""Batches of billing data a practice sent, as received, and the keys that sign them.
 
 The content itself is an encrypted blob (``blob_key`` names it in the blob
 store); this row keeps what both sides may later need to prove: who sent
-what to whom, its hash and size, when it arrived, and what became of it.
+what to whom, its hash and size, when it arrived, the manifest the sender
+signed, the receipt the server signed, and what became of it.
+
+Three unique keys make a batch arrive once: the sender's manifest id, the
+content hash, and (for X12) the interchange control number, each per
+practice. A retry or a resend finds the batch already here and gets its
+original receipt back; nothing is stored twice.
+
+``OrgSigningKey`` holds the Ed25519 public keys an organisation signs its
+manifests with. A key is valid from ``created_at`` until ``retired_at``
+(when a rotation retires it) plus the overlap the rotation granted
+(``valid_until``), so batches signed just before a rotation still pass.
 """
 
 from __future__ import annotations
@@ -10,7 +21,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 # Tables this one points at, so their metadata exists whenever this one is used.
@@ -27,6 +47,7 @@ class BatchFormat(enum.StrEnum):
 
 class BatchStatus(enum.StrEnum):
     RECEIVED = "received"
+    """Stored and signed for; not yet read (a worker will)."""
     INGESTED = "ingested"
     REJECTED = "rejected"
 
@@ -41,7 +62,11 @@ class Batch(Base):
             "status IN (" + ", ".join(repr(s.value) for s in BatchStatus) + ")", name="status"
         ),
         CheckConstraint("size_bytes >= 0", name="size"),
+        CheckConstraint("direction IN ('inbound', 'outbound')", name="direction"),
         Index("ix_batches_practice_received", "practice_id", "received_at"),
+        UniqueConstraint("practice_id", "manifest_id", name="uq_batches_manifest"),
+        UniqueConstraint("practice_id", "content_sha256", name="uq_batches_content"),
+        UniqueConstraint("practice_id", "interchange_control", name="uq_batches_interchange"),
     )
 
     id: Mapped[str] = id_column()
@@ -58,3 +83,30 @@ class Batch(Base):
     accepted_count: Mapped[int] = mapped_column(Integer, default=0)
     rejected_count: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime]
+    manifest_id: Mapped[str | None] = mapped_column(String(36))
+    manifest: Mapped[str | None] = mapped_column(Text)
+    """The signed manifest as the sender sent it (JSON)."""
+    interchange_control: Mapped[str | None] = mapped_column(String(40))
+    """For X12: ISA06 (sender id) and ISA13 (control number), the interchange's own key."""
+    receipt: Mapped[str | None] = mapped_column(Text)
+    """The signed receipt (JSON), stored in the same transaction as the batch's claims."""
+    direction: Mapped[str] = mapped_column(String(10), default="inbound", server_default="inbound")
+
+
+class OrgSigningKey(Base):
+    __tablename__ = "org_signing_keys"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "key_id", name="uq_org_signing_keys_key"),
+        CheckConstraint("length(public_key) = 64", name="public_key_hex"),
+    )
+
+    id: Mapped[str] = id_column()
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    key_id: Mapped[str] = mapped_column(String(32))
+    public_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
+    """Signatures dated after this are refused; ``None`` while the key is current."""

@@ -13,7 +13,7 @@ from claimbridge.storage.auth import (
     Credential,
 )
 from claimbridge.storage.base import Base
-from claimbridge.storage.batches import Batch
+from claimbridge.storage.batches import Batch, OrgSigningKey
 from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Coverage, Encounter, Patient
 from claimbridge.storage.keys import DataKeyRow, TenantKek
@@ -37,6 +37,7 @@ __all__ = [
     "DataKeyRow",
     "Encounter",
     "Engagement",
+    "OrgSigningKey",
     "Organisation",
     "Patient",
     "ServiceLine",

@@ -1,0 +1,388 @@
+"""Receiving a batch: verify, store encrypted, read, ingest atomically, sign a receipt.
+
+The path of one batch, and why each step is where it is:
+
+1. **Checks, one short transaction.** The manifest's fields, the sender
+   (the caller's own organisation), the engagement gate for the named
+   recipient, and the signature against the sender's registered keys.
+   A batch already here (same manifest id, same content hash) is answered
+   with its original receipt, marked duplicate, before anything else. The
+   caller's right to upload for the practice is checked and audited (a
+   refusal is committed). The practice's blob data key is fetched here and
+   committed, so nothing below holds a database lock while bytes stream.
+2. **Content, no transaction.** The bytes stream into an encrypted blob
+   (never plaintext on disk, never whole in memory) while being hashed,
+   counted against the size limit and the manifest's size, and their
+   first bytes sniffed against the declared format. A mismatch deletes
+   the blob and refuses the batch.
+3. **Validation pass, no transaction.** The blob is decrypted as a stream
+   and read through; problems are collected with their locations. The
+   X12 interchange's control number is a third duplicate key.
+4. **Ingest, one transaction.** The batch row, every claim (patients
+   matched by blind index), the audit event and the signed receipt are
+   written and committed together. A rejected batch commits its row and
+   receipt only: nothing of its content is ingested. A crash anywhere
+   before the commit leaves no row, and the orphan blob can never be read
+   (nothing records it); the client's retry then starts afresh.
+
+The receipt is returned only after that commit: a receipt in hand means the
+batch is durable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from claimbridge.access.principal import Principal
+from claimbridge.audit.record import unit_of_work
+from claimbridge.clock import Clock
+from claimbridge.crypto.envelope import DataKey
+from claimbridge.crypto.errors import DecryptionFailed
+from claimbridge.crypto.files import SealedFile, SealedFiles
+from claimbridge.crypto.keyring import Keyring
+from claimbridge.crypto.signing import SigningKey
+from claimbridge.errors import NotFound, PayloadTooLarge
+from claimbridge.exchange.documents import SignedDocument
+from claimbridge.exchange.errors import ContentMismatch, ManifestInvalid, NoEngagement
+from claimbridge.exchange.manifest import Manifest, read_manifest
+from claimbridge.exchange.orgkeys import check_signed_by
+from claimbridge.exchange.parsing import SNIFF_BYTES, ClaimSource, sniff
+from claimbridge.exchange.receipts import Receipt, problems_within, read_receipt, sign_receipt
+from claimbridge.phi.intake import Intake
+from claimbridge.storage.batches import Batch, BatchStatus
+from claimbridge.storage.orgs import Organisation, OrgKind, engaged_practices
+from claimbridge.types import new_id
+
+__all__ = ["BatchService", "Delivery"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What the sender gets back: the signed receipt, and whether it is a resend's."""
+
+    receipt: SignedDocument
+    duplicate: bool
+
+    @property
+    def status(self) -> str:
+        return str(self.receipt.document["status"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"duplicate": self.duplicate, "receipt": self.receipt.to_json()}
+
+
+class _Intake:
+    """A reader that hashes, counts, limits and keeps the head of what streams through."""
+
+    def __init__(self, src: BinaryIO, *, limit: int, declared: int) -> None:
+        self._src = src
+        self._limit = limit
+        self._declared = declared
+        self.size = 0
+        self.head = b""
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._src.read(size)
+        self.size += len(chunk)
+        if self.size > self._limit:
+            raise PayloadTooLarge(
+                f"The batch is larger than this server accepts ({self._limit} bytes).",
+                where="content",
+            )
+        if self.size > self._declared:
+            raise ContentMismatch(
+                "The content is longer than the size its manifest signed for.", where="content"
+            )
+        if len(self.head) < SNIFF_BYTES:
+            self.head += chunk[: SNIFF_BYTES - len(self.head)]
+        self.digest.update(chunk)
+        return chunk
+
+
+class _Arrival:
+    """One batch on its way in: what came with it, and what was made of it so far."""
+
+    def __init__(
+        self,
+        principal: Principal,
+        manifest: Manifest,
+        signed: SignedDocument,
+        batch_id: str,
+        request_id: str | None,
+    ) -> None:
+        self.principal = principal
+        self.manifest = manifest
+        self.signed = signed
+        self.batch_id = batch_id
+        self.request_id = request_id
+        self._key: DataKey | None = None
+        self._stored: SealedFile | None = None
+
+    @property
+    def key(self) -> DataKey:
+        assert self._key is not None  # noqa: S101 - set by the checks, before any use
+        return self._key
+
+    @key.setter
+    def key(self, key: DataKey) -> None:
+        self._key = key
+
+    @property
+    def stored(self) -> SealedFile:
+        assert self._stored is not None  # noqa: S101 - set once the content is stored
+        return self._stored
+
+    @stored.setter
+    def stored(self, stored: SealedFile) -> None:
+        self._stored = stored
+
+
+class BatchService:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        keyring: Keyring,
+        files: SealedFiles,
+        server_key: SigningKey,
+        clock: Clock,
+        max_bytes: int,
+    ) -> None:
+        self.sessions = sessions
+        self.keyring = keyring
+        self.files = files
+        self.server_key = server_key
+        self.clock = clock
+        self.max_bytes = max_bytes
+
+    # -- receiving --------------------------------------------------------------------
+
+    def receive(
+        self,
+        principal: Principal,
+        manifest_raw: bytes | str,
+        content: BinaryIO,
+        *,
+        request_id: str | None = None,
+    ) -> Delivery:
+        manifest, signed = read_manifest(manifest_raw)
+        arrival = _Arrival(principal, manifest, signed, new_id(), request_id)
+        duplicate = unit_of_work(self.sessions, lambda session: self._check(session, arrival))
+        if duplicate is not None:
+            return duplicate
+        self._store(arrival, content)
+        try:
+            source = self._read_through(arrival)
+            return unit_of_work(
+                self.sessions, lambda session: self._ingest(session, arrival, source)
+            )
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self._drop_unless_recorded(arrival.stored.blob_key)
+            raise
+
+    def _check(self, session: Session, arrival: _Arrival) -> Delivery | None:
+        manifest = arrival.manifest
+        practice = manifest.sender
+        if arrival.principal.organisation_id != practice:
+            raise ManifestInvalid(
+                "The manifest names another organisation as its sender.",
+                where="manifest.sender",
+            )
+        self._intake(session, arrival).authorize(arrival.batch_id)
+        existing = self._existing(session, practice, manifest)
+        if existing is not None:
+            return self._duplicate(existing)
+        check_signed_by(session, practice, arrival.signed, signed_at=manifest.created_at)
+        manifest.check_fresh(self.clock.now())
+        if manifest.recipient is not None:
+            self._gate(session, practice, manifest.recipient)
+        arrival.key = self.keyring.blob_key(session, practice)
+        return None
+
+    def _gate(self, session: Session, practice: str, recipient: str) -> None:
+        company = session.get(Organisation, recipient)
+        if company is None or company.kind != OrgKind.BILLING_COMPANY.value:
+            raise NotFound("No such billing company.", where="manifest.recipient")
+        if practice not in engaged_practices(session, recipient, now=self.clock.now()):
+            raise NoEngagement(where="manifest.recipient")
+
+    def _store(self, arrival: _Arrival, content: BinaryIO) -> None:
+        manifest = arrival.manifest
+        limited = _Intake(content, limit=self.max_bytes, declared=manifest.size)
+        stored = self.files.write(manifest.sender, arrival.key, limited)  # type: ignore[arg-type]
+        try:
+            _check_content(manifest, stored)
+            sniff(limited.head, manifest.format)
+        except BaseException:
+            self.files.store.delete(stored.blob_key)
+            raise
+        arrival.stored = stored
+
+    def _read_through(self, arrival: _Arrival) -> ClaimSource:
+        """Read the whole content once, outside any transaction; nothing is written."""
+        with self._content(arrival) as stream:
+            source = ClaimSource(arrival.manifest.format, stream)
+            for _ in source:
+                pass
+        return source
+
+    def _content(self, arrival: _Arrival) -> contextlib.AbstractContextManager[BinaryIO]:
+        reader = self.files.reader(
+            arrival.manifest.sender, arrival.stored.blob_key, _only(arrival.key)
+        )
+        return reader  # type: ignore[return-value]
+
+    def _ingest(self, session: Session, arrival: _Arrival, checked: ClaimSource) -> Delivery:
+        manifest, stored, batch_id = arrival.manifest, arrival.stored, arrival.batch_id
+        practice = manifest.sender
+        existing = self._existing(session, practice, manifest, interchange=checked.interchange)
+        if existing is not None:
+            self.files.store.delete(stored.blob_key)
+            return self._duplicate(existing)
+        now = self.clock.now()
+        batch = Batch(
+            id=batch_id,
+            practice_id=practice,
+            recipient_id=manifest.recipient,
+            sender_user_id=arrival.principal.user_id,
+            format=manifest.format,
+            content_sha256=manifest.content_sha256,
+            size_bytes=stored.size_bytes,
+            blob_key=stored.blob_key,
+            status=BatchStatus.RECEIVED.value,
+            received_at=now,
+            manifest_id=manifest.manifest_id,
+            manifest=json.dumps(arrival.signed.to_json(), sort_keys=True),
+            interchange_control=checked.interchange[:40] if checked.interchange else None,
+        )
+        session.add(batch)
+        session.flush()
+        intake = self._intake(session, arrival)
+        stored_claims = 0
+        if not checked.rejected:
+            with self._content(arrival) as stream:
+                for item in ClaimSource(manifest.format, stream):
+                    intake.add(item, batch_id=batch_id)
+                    stored_claims += 1
+            intake.flush()
+        receipt = sign_receipt(_receipt(arrival, checked, stored_claims, now), self.server_key)
+        batch.status = (BatchStatus.REJECTED if checked.rejected else BatchStatus.INGESTED).value
+        batch.accepted_count = stored_claims
+        batch.rejected_count = checked.found - stored_claims
+        batch.receipt = json.dumps(receipt.to_json(), sort_keys=True)
+        intake.record_batch(
+            batch_id, action="phi:batch:rejected" if checked.rejected else "phi:batch:ingest"
+        )
+        try:
+            session.flush()
+        except IntegrityError:
+            # Another upload of the same batch won the race: answer with its receipt.
+            session.rollback()
+            self.files.store.delete(stored.blob_key)
+            existing = self._existing(session, practice, manifest, interchange=checked.interchange)
+            if existing is None:
+                raise
+            return self._duplicate(existing)
+        return Delivery(receipt, duplicate=False)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _intake(self, session: Session, arrival: _Arrival) -> Intake:
+        return Intake(
+            session,
+            self.keyring,
+            arrival.principal,
+            practice_id=arrival.manifest.sender,
+            now=self.clock.now(),
+            request_id=arrival.request_id,
+        )
+
+    @staticmethod
+    def _existing(
+        session: Session, practice: str, manifest: Manifest, *, interchange: str | None = None
+    ) -> Batch | None:
+        keys = [
+            Batch.manifest_id == manifest.manifest_id,
+            Batch.content_sha256 == manifest.content_sha256,
+        ]
+        if interchange:
+            keys.append(Batch.interchange_control == interchange[:40])
+        return session.scalars(
+            select(Batch).where(Batch.practice_id == practice, or_(*keys)).limit(1)
+        ).first()
+
+    @staticmethod
+    def _duplicate(batch: Batch) -> Delivery:
+        if batch.receipt is None:  # pragma: no cover - every committed batch has its receipt
+            raise NotFound("The batch has no receipt.", where="batch")
+        return Delivery(read_receipt(batch.receipt), duplicate=True)
+
+    def _drop_unless_recorded(self, blob_key: str) -> None:
+        with self.sessions() as session:
+            recorded = session.scalars(select(Batch.id).where(Batch.blob_key == blob_key)).first()
+        if recorded is None:
+            self.files.store.delete(blob_key)
+
+
+def _check_content(manifest: Manifest, stored: SealedFile) -> None:
+    if stored.size_bytes != manifest.size or stored.sha256 != manifest.content_sha256:
+        raise ContentMismatch(
+            "The content's SHA-256 or size differs from its signed manifest: it was changed "
+            "after signing, or cut short.",
+            where="content",
+        )
+
+
+def _receipt(arrival: _Arrival, checked: ClaimSource, stored_claims: int, now: datetime) -> Receipt:
+    manifest = arrival.manifest
+    problems, left_out = problems_within(checked.problems)
+    return Receipt(
+        batch_id=arrival.batch_id,
+        manifest_id=manifest.manifest_id,
+        content_sha256=manifest.content_sha256,
+        size=arrival.stored.size_bytes,
+        format=manifest.format,
+        sender=manifest.sender,
+        recipient=manifest.recipient,
+        received_at=now,
+        status="rejected" if checked.rejected else "accepted",
+        claims_found=checked.found,
+        claims_valid=checked.mapped,
+        claims_rejected=checked.found - checked.mapped,
+        claims_stored=stored_claims,
+        problems=problems,
+        problems_left_out=left_out,
+        acknowledgment_999=checked.acknowledgment_999(
+            control_number=_control_number(arrival.batch_id), now=now
+        ),
+    )
+
+
+def _only(key: DataKey) -> Callable[[bytes], DataKey]:
+    def key_for(key_id: bytes) -> DataKey:
+        if key_id != key.key_id:
+            raise DecryptionFailed(detail="the blob names another data key")
+        return key
+
+    return key_for
+
+
+def _control_number(batch_id: str) -> int:
+    """A 9-digit ISA13/GS06 for our 999, derived from the batch id (unique enough per batch)."""
+    return int(hashlib.sha256(batch_id.encode()).hexdigest(), 16) % 999_999_999 + 1
+
+
+def receipt_time(receipt: SignedDocument) -> datetime:
+    return datetime.fromisoformat(str(receipt.document["received_at"]).replace("Z", "+00:00"))
