@@ -9,6 +9,8 @@ Layout (all under one folder, mode 0700, files 0600)::
     keys/passphrase    development only: the generated passphrase (move it away!)
     tls/cert.pem       the server certificate (self-signed unless the operator gave one)
     tls/key.pem        its private key
+    clients/           organisations' batch-signing keys, for ``send`` and ``ingest``
+                       run from this machine (the demo puts the demo practice's here)
     logs/              server logs (never PHI)
 
 A directory that other users can read or write would hand them the database
@@ -69,6 +71,10 @@ class DataDir:
     @property
     def demo_passphrase(self) -> Path:
         return self.keys / "passphrase"
+
+    @property
+    def clients(self) -> Path:
+        return self.root / "clients"
 
     @property
     def logs(self) -> Path:

@@ -16,6 +16,8 @@ class Permission(enum.StrEnum):
     CLAIM_LIST = "claims:claim:list"
     CLAIM_READ = "claims:claim:read"
     BATCH_UPLOAD = "exchange:batch:upload"
+    BATCH_READ = "exchange:batch:read"
+    """Batches' receipts and, through the gateway, their original content."""
     BREAK_GLASS_REQUEST = "access:break-glass:request"
     # Evidence about access, never PHI content.
     AUDIT_READ = "audit:event:read"
@@ -29,6 +31,8 @@ class Permission(enum.StrEnum):
     QUESTIONNAIRE_ANSWER = "vendors:questionnaire:answer"
     KEY_MANAGE = "crypto:key:manage"
     ORGANISATION_MANAGE = "orgs:organisation:manage"
+    SIGNING_KEY_MANAGE = "exchange:signing-key:manage"
+    """Register and rotate the organisation's batch-signing public keys."""
 
 
 PHI_PERMISSIONS = frozenset(
@@ -38,6 +42,7 @@ PHI_PERMISSIONS = frozenset(
         Permission.CLAIM_LIST,
         Permission.CLAIM_READ,
         Permission.BATCH_UPLOAD,
+        Permission.BATCH_READ,
         Permission.BREAK_GLASS_REQUEST,
     }
 )

@@ -19,7 +19,14 @@ P = Permission
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.PRACTICE_ADMIN: frozenset(
-            {P.USER_MANAGE, P.TOKEN_MANAGE, P.ENGAGEMENT_MANAGE, P.CLAIM_LIST, P.BREAK_GLASS_REVIEW}
+            {
+                P.USER_MANAGE,
+                P.TOKEN_MANAGE,
+                P.ENGAGEMENT_MANAGE,
+                P.CLAIM_LIST,
+                P.BREAK_GLASS_REVIEW,
+                P.SIGNING_KEY_MANAGE,
+            }
         ),
         Role.PRACTICE_STAFF: frozenset(
             {
@@ -28,6 +35,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.CLAIM_LIST,
                 P.CLAIM_READ,
                 P.BATCH_UPLOAD,
+                P.BATCH_READ,
                 P.BREAK_GLASS_REQUEST,
             }
         ),
@@ -40,9 +48,18 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.BREAK_GLASS_REVIEW,
             }
         ),
-        Role.VENDOR_ADMIN: frozenset({P.USER_MANAGE, P.TOKEN_MANAGE, P.QUESTIONNAIRE_ANSWER}),
+        Role.VENDOR_ADMIN: frozenset(
+            {P.USER_MANAGE, P.TOKEN_MANAGE, P.QUESTIONNAIRE_ANSWER, P.SIGNING_KEY_MANAGE}
+        ),
         Role.BILLER: frozenset(
-            {P.PATIENT_LIST, P.PATIENT_READ, P.CLAIM_LIST, P.CLAIM_READ, P.BREAK_GLASS_REQUEST}
+            {
+                P.PATIENT_LIST,
+                P.PATIENT_READ,
+                P.CLAIM_LIST,
+                P.CLAIM_READ,
+                P.BATCH_READ,
+                P.BREAK_GLASS_REQUEST,
+            }
         ),
         Role.CODER: frozenset(
             {P.PATIENT_LIST, P.PATIENT_READ, P.CLAIM_LIST, P.CLAIM_READ, P.BREAK_GLASS_REQUEST}

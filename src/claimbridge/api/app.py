@@ -20,6 +20,7 @@ from claimbridge.api.headers import BodyLimit, SecurityHeaders
 from claimbridge.api.routes import (
     audit,
     auth,
+    batches,
     breakglass,
     certificates,
     health,
@@ -31,6 +32,7 @@ from claimbridge.clock import Clock, SystemClock
 from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.signing import SigningKey
+from claimbridge.exchange.service import batch_service
 from claimbridge.storage.db import make_sessionmaker
 from claimbridge.web import views
 
@@ -57,11 +59,13 @@ def create_app(
         redoc_url=None,
         debug=False,
     )
+    sessions = make_sessionmaker(engine)
+    clock = clock or SystemClock()
     app.state.context = AppContext(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
-        clock=clock or SystemClock(),
+        sessions=sessions,
+        clock=clock,
         keyring=keyring,
         session_policy=SessionPolicy(
             idle=timedelta(minutes=settings.session_idle_minutes),
@@ -69,9 +73,14 @@ def create_app(
         ),
         trust_client_certificate=trust_client_certificate,
         audit_key=audit_key,
+        batches=batch_service(
+            settings, sessions=sessions, keyring=keyring, server_key=audit_key, clock=clock
+        )
+        if audit_key is not None
+        else None,
     )
     problems.install(app)
-    for module in (health, auth, phi, tokens, certificates, users, breakglass, audit):
+    for module in (health, auth, phi, tokens, certificates, users, breakglass, audit, batches):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(views.router)
     views.mount_static(app)

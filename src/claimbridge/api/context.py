@@ -14,6 +14,7 @@ from claimbridge.clock import Clock
 from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.signing import SigningKey
+from claimbridge.exchange.batches import BatchService
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class AppContext:
     """Makes the TLS layer accept a newly registered client certificate (mutual TLS)."""
     audit_key: SigningKey | None = None
     """Signs audit checkpoints on demand; ``None`` where the server holds no such key."""
+    batches: BatchService | None = None
+    """Receives batches and signs their receipts (with ``audit_key``, the server's key)."""
 
 
 def app_context(request: Request) -> AppContext:

@@ -126,7 +126,7 @@ def verify_proof(
 ) -> None:
     """Check a proof with nothing but the server's audit public key (no server needed)."""
     with reported(as_json=json):
-        key = _public_key(public_key)
+        key = public_key_argument(public_key)
         kept = _read_checkpoint(saved) if saved is not None else None
         text = _read(proof)
         result = _verify_text(text, key, kept)
@@ -202,7 +202,7 @@ def _bundle_text(bundle: dict[str, Any]) -> str:
     return jsonlib.dumps(bundle, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def _public_key(value: str) -> bytes:
+def public_key_argument(value: str) -> bytes:
     text = value
     candidate = Path(value)
     if len(value) != 64 and candidate.is_file():

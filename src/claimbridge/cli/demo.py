@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
 
 from claimbridge.cli.common import (
     DataDirOption,
@@ -19,9 +21,21 @@ from claimbridge.cli.common import (
 )
 from claimbridge.cli.errors import reported
 from claimbridge.clock import SystemClock
+from claimbridge.config import Settings
+from claimbridge.crypto.keyring import Keyring
 from claimbridge.datadir import DEFAULT_DATA_DIR
+from claimbridge.demo.accounts import RIVERSIDE
 from claimbridge.demo.load import DemoSummary, load_demo
-from claimbridge.errors import ConfigError
+from claimbridge.errors import ConfigError, StorageError
+from claimbridge.exchange.clientkeys import read_client_key
+from claimbridge.exchange.manifest import make_manifest
+from claimbridge.exchange.service import (
+    batch_service,
+    data_dir_principal,
+    resolve_recipient,
+    set_up_sender,
+)
+from claimbridge.instance.auditkey import open_audit_key
 from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
 from claimbridge.instance.setup import init_instance
@@ -49,6 +63,7 @@ def demo(
         require_initialised(settings)
         engine = open_database(settings, upgrade=False)
         keyring = open_keyring(settings, clock=clock, prompt=ask_passphrase)
+        batch: dict[str, object] | None = None
         try:
             with _progress(quiet=json) as bar, make_sessionmaker(engine).begin() as session:
                 tasks: dict[str, object] = {}
@@ -68,13 +83,65 @@ def demo(
                     now=clock.now(),
                     progress=advance,
                 )
+            if summary.batch is not None:
+                batch = _ingest_batch(settings, engine, keyring, clock, summary)
         finally:
             engine.dispose()
             keyring.close()
         if json:
-            print_json(dataclasses.asdict(summary))
+            print_json({**dataclasses.asdict(summary), "batch": batch})  # bytes replaced
         else:
             show(summary)
+            if batch is not None:
+                console.print(
+                    f"\n[bold]Exchange[/bold]: {RIVERSIDE}'s batch-signing key is "
+                    f"{escape(str(batch['signing_key']))}; its claims of the last two weeks "
+                    f"({summary.batch_claims}) came in as a signed 837P batch through the "
+                    f"exchange (receipt {batch['status']}, batch {batch['batch_id']}).",
+                    soft_wrap=True,
+                )
+
+
+def _ingest_batch(
+    settings: Settings, engine: Engine, keyring: Keyring, clock: SystemClock, summary: DemoSummary
+) -> dict[str, object]:
+    """Riverside's signing key on this machine, and its recent claims taken in as a batch."""
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        principal = data_dir_principal(session, RIVERSIDE)
+        key_file = set_up_sender(
+            session, settings.data_dir, principal.organisation_id, now=clock.now()
+        )
+        recipient = resolve_recipient(session, principal.organisation_id, None, now=clock.now())
+    content = io.BytesIO(summary.batch or b"")
+    _, signed = make_manifest(
+        content,
+        format="x12-837p",
+        sender=principal.organisation_id,
+        recipient=recipient,
+        key=read_client_key(key_file).key,
+        now=clock.now(),
+    )
+    content.seek(0)
+    service = batch_service(
+        settings,
+        sessions=sessions,
+        keyring=keyring,
+        server_key=open_audit_key(settings, keyring.providers),
+        clock=clock,
+    )
+    delivery = service.receive(principal, signed.dumps(), content)
+    stored = delivery.receipt.document["claims"]["stored"]
+    if delivery.status != "accepted" or stored != summary.batch_claims:
+        raise StorageError(
+            "The demo's batch was not taken in whole.",
+            detail=f"{delivery.status}: {delivery.receipt.document['errors'][:3]}",
+        )
+    return {
+        "signing_key": str(key_file),
+        "batch_id": delivery.receipt.document["batch_id"],
+        "status": delivery.status,
+    }
 
 
 def _progress(*, quiet: bool) -> Progress | _Nothing:

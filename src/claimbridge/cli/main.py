@@ -11,9 +11,11 @@ from claimbridge.cli import access as access_command
 from claimbridge.cli import audit as audit_command
 from claimbridge.cli import database as database_command
 from claimbridge.cli import demo as demo_command
+from claimbridge.cli import exchange as exchange_command
 from claimbridge.cli import init as init_command
 from claimbridge.cli import keys as keys_command
 from claimbridge.cli import serve as serve_command
+from claimbridge.cli import signing_keys as signing_keys_command
 from claimbridge.cli import x12 as x12_command
 from claimbridge.cli.common import private_umask
 
@@ -39,6 +41,10 @@ def _main() -> None:
 app.command("init")(init_command.init)
 app.command("demo")(demo_command.demo)
 app.command("serve")(serve_command.serve)
+app.command("send")(exchange_command.send)
+app.command("ingest")(exchange_command.ingest)
+app.add_typer(exchange_command.receipt_app, name="receipt")
+app.add_typer(signing_keys_command.app, name="signing-key")
 app.add_typer(keys_command.app, name="keys")
 app.add_typer(access_command.app, name="access")
 app.add_typer(audit_command.app, name="audit")

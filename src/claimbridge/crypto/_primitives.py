@@ -124,6 +124,25 @@ class Ed25519Signer:
         """The key whose 32-byte RFC 8032 seed is ``seed``."""
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
+    @classmethod
+    def from_pem(cls, pem: bytes) -> Ed25519Signer:
+        """The key in a PKCS#8 PEM file (``-----BEGIN PRIVATE KEY-----``), unencrypted."""
+        try:
+            key = serialization.load_pem_private_key(pem, password=None)
+        except (ValueError, TypeError) as exc:
+            raise ValueError("not an unencrypted PKCS#8 PEM private key") from exc
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("not an Ed25519 private key")  # noqa: TRY004 - a bad file, not a bad type
+        return cls(key)
+
+    def pem(self) -> bytes:
+        """The key as PKCS#8 PEM, which OpenSSL and every TLS library read."""
+        return self._private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
     def seed(self) -> bytes:
         """The 32-byte RFC 8032 seed: for wrapping under a root key, nothing else."""
         return self._private.private_bytes(

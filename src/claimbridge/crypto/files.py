@@ -23,7 +23,7 @@ be read (its data key rolled back with the row), and is safe to sweep.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -98,21 +98,25 @@ class SealedFiles:
         return SealedFile(blob_key=blob_key, size_bytes=size, sha256=hashing.digest.hexdigest())
 
     @contextmanager
-    def reader(
-        self, tenant: str, blob_key: str, key_for: Callable[[bytes], DataKey]
-    ) -> Iterator[DecryptingReader]:
+    def reader(self, tenant: str, blob_key: str, key: DataKey) -> Iterator[DecryptingReader]:
         """The plaintext of blob ``blob_key`` as a stream to pull from (see ``DecryptingReader``).
 
-        ``key_for`` maps the data key id in the blob's header to the key
-        (``Keyring.key_for``, or a key the caller already holds), so a long
-        read needs no open database transaction.
+        ``key`` is the blob's data key, looked up beforehand (``data_key_id``
+        and ``Keyring.key_for``), so a long read holds no database transaction.
         """
         with self.store.open(blob_key).open("rb") as src:
+            if self._key_id_of(src) != key.key_id:
+                raise DecryptionFailed(detail="the blob names another data key")
             yield DecryptingReader(
                 src,
-                key=key_for(self._key_id_of(src)),
+                key=key,
                 associated_data=_associated_data(tenant, blob_key),
             )
+
+    def data_key_id(self, blob_key: str) -> bytes:
+        """The id of the data key blob ``blob_key`` was sealed with (from its header)."""
+        with self.store.open(blob_key).open("rb") as src:
+            return self._key_id_of(src)
 
     @staticmethod
     def _key_id_of(src: BinaryIO) -> bytes:

@@ -39,6 +39,15 @@ class SigningKey:
     def from_seed(cls, seed: bytes) -> SigningKey:
         return cls(_primitives.Ed25519Signer.from_seed(seed))
 
+    @classmethod
+    def from_pem(cls, pem: bytes) -> SigningKey:
+        """A key from an unencrypted PKCS#8 PEM file; ``ValueError`` if it is not one."""
+        return cls(_primitives.Ed25519Signer.from_pem(pem))
+
+    def private_pem(self) -> bytes:
+        """PKCS#8 PEM, for a key file the client keeps (mode 0600, never sent anywhere)."""
+        return self._signer.pem()
+
     def seed_bytes(self) -> bytes:
         """The private seed, only to be wrapped under a root key for storage."""
         return self._signer.seed()

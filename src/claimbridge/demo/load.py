@@ -8,8 +8,8 @@ the same logins (they are derived from the seed).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from claimbridge.demo.accounts import (
     demo_password,
     demo_totp_secret,
 )
+from claimbridge.demo.batch837 import batchable, practice_837p
 from claimbridge.demo.generate import (
     DemoClaim,
     DemoCoverage,
@@ -53,6 +54,9 @@ from claimbridge.types import new_id
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as patients are written."""
 
+BATCH_DAYS = 14
+"""The engaged practice's claims of its last two weeks arrive as an 837P batch instead."""
+
 
 @dataclass(frozen=True, slots=True)
 class DemoLogin:
@@ -77,6 +81,10 @@ class DemoSummary:
     service_lines: int
     logins: tuple[DemoLogin, ...]
     passwords_match_seed: bool
+    batch_claims: int = 0
+    """Of ``claims``, those held back to arrive through the exchange (``batch``)."""
+    batch: bytes | None = field(default=None, repr=False)
+    """The held-back claims as the engaged practice's 837P, for the caller to ingest."""
 
 
 def load_demo(
@@ -108,6 +116,8 @@ def load_demo(
     period_start = period_end - timedelta(days=365)
     counts: dict[str, int] = {}
     totals = [0, 0, 0, 0, 0]
+    batch: bytes | None = None
+    batch_claims: tuple[DemoClaim, ...] = ()
     for name, share in ((RIVERSIDE, patients), (LAKESIDE, max(1, patients // 5))):
         practice = generate_practice(
             seed=seed,
@@ -117,13 +127,24 @@ def load_demo(
             end=period_end,
         )
         orgs[name].npi = practice.group_npi
+        held: tuple[DemoClaim, ...] = ()
+        if name == RIVERSIDE:
+            held = _recent(practice, since=period_end - timedelta(days=BATCH_DAYS))
+            if held:
+                batch = practice_837p(
+                    practice, held, control_number=seed % 999_999_999 + 1, now=now
+                )
+                batch_claims = held
         written = _write_practice(
             FieldSealer(keyring, session, orgs[name].id),
             practice,
             now=now,
             progress=progress,
             stage=name,
+            skip={claim.key for claim in held},
         )
+        written[3] += len(held)
+        written[4] += sum(len(claim.lines) for claim in held)
         counts[name] = share
         totals = [a + b for a, b in zip(totals, written, strict=True)]
     session.flush()
@@ -139,6 +160,16 @@ def load_demo(
         service_lines=totals[4],
         logins=logins,
         passwords_match_seed=True,
+        batch_claims=len(batch_claims),
+        batch=batch,
+    )
+
+
+def _recent(practice: DemoPractice, *, since: date) -> tuple[DemoClaim, ...]:
+    return tuple(
+        claim
+        for claim in practice.claims
+        if min(line.date_of_service for line in claim.lines) > since and batchable(practice, claim)
     )
 
 
@@ -205,15 +236,17 @@ def _write_practice(
     now: datetime,
     progress: Progress | None,
     stage: str,
+    skip: set[str] | frozenset[str] = frozenset(),
 ) -> list[int]:
     # Rows refer to each other only by id (no ORM relationships), so each
     # table is flushed before the tables that point at it.
     patient_ids = _write_patients(sealer, practice.patients, now=now)
     coverage_ids = _write_coverages(sealer, practice.coverages, patient_ids, now=now)
     encounter_ids = _write_encounters(sealer, practice.encounters, patient_ids, now=now)
-    total = len(practice.claims)
+    claims = [claim for claim in practice.claims if claim.key not in skip]
+    total = len(claims)
     lines = 0
-    for done, claim in enumerate(practice.claims, start=1):
+    for done, claim in enumerate(claims, start=1):
         priority = claim.coverage_priority
         coverage_id = coverage_ids.get((claim.patient_key, priority)) if priority else None
         sealer.session.add(

@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -47,7 +46,6 @@ from claimbridge.access.principal import Principal
 from claimbridge.audit.record import unit_of_work
 from claimbridge.clock import Clock
 from claimbridge.crypto.envelope import DataKey
-from claimbridge.crypto.errors import DecryptionFailed
 from claimbridge.crypto.files import SealedFile, SealedFiles
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.signing import SigningKey
@@ -239,9 +237,7 @@ class BatchService:
         return source
 
     def _content(self, arrival: _Arrival) -> contextlib.AbstractContextManager[BinaryIO]:
-        reader = self.files.reader(
-            arrival.manifest.sender, arrival.stored.blob_key, _only(arrival.key)
-        )
+        reader = self.files.reader(arrival.manifest.sender, arrival.stored.blob_key, arrival.key)
         return reader  # type: ignore[return-value]
 
     def _ingest(self, session: Session, arrival: _Arrival, checked: ClaimSource) -> Delivery:
@@ -368,15 +364,6 @@ def _receipt(arrival: _Arrival, checked: ClaimSource, stored_claims: int, now: d
             control_number=_control_number(arrival.batch_id), now=now
         ),
     )
-
-
-def _only(key: DataKey) -> Callable[[bytes], DataKey]:
-    def key_for(key_id: bytes) -> DataKey:
-        if key_id != key.key_id:
-            raise DecryptionFailed(detail="the blob names another data key")
-        return key
-
-    return key_for
 
 
 def _control_number(batch_id: str) -> int:

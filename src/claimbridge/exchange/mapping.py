@@ -51,7 +51,7 @@ def to_intake(claim: ProfessionalClaim, where: str) -> IntakeClaim:
     billing = claim.billing_provider.provider
     if billing.id_kind != "npi" or not billing.identifier:
         raise ValidationFailed("The billing provider has no NPI.", where=f"{where} billing NPI")
-    rendering = next((p for p in claim.providers if p.role == "rendering"), None)
+    rendering = next((p for p in claim.providers if p.role == "rendering_provider"), None)
     lines = tuple(_line(claim, line, f"{where} line {line.number}") for line in claim.lines)
     return IntakeClaim(
         patient=patient,

@@ -11,6 +11,8 @@ asks: the test fails until the code does.
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,11 +25,14 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from claimbridge.cli.main import app as cli
+from claimbridge.crypto.signing import SigningKey
 from claimbridge.crypto.tls import self_signed_client_certificate
+from claimbridge.exchange.clientkeys import client_key_path, read_client_key
+from claimbridge.exchange.manifest import make_manifest
 from claimbridge.formats.x12.synthetic import write_synthetic
 from claimbridge.storage.audit import AuditCheckpoint, AuditEvent
 from claimbridge.storage.db import make_engine, make_sessionmaker
-from tests.functional.api.worlds import LAKESIDE, RIVERSIDE, World, running_world
+from tests.functional.api.worlds import LAKESIDE, RIVERSIDE, SUMMIT, World, running_world
 
 REASON = "Payer deadline today for claims of the week; assessment renewal pending."
 NEW_PASSWORD = "plum orchard sailing westward 77"
@@ -101,6 +106,8 @@ class Case:
     prepare: Callable[[Walk], None] | None = None
     keep: Callable[[Walk, httpx.Response], None] | None = None
     label: str = "once"
+    raw: Callable[[Walk], tuple[bytes, dict[str, str]]] | None = None
+    """A raw body and its headers (batch uploads), instead of ``body``'s JSON."""
 
 
 def _challenge(walk: Walk, email: str) -> str:
@@ -156,6 +163,7 @@ LAKE_STAFF, BILLER = "billing@lakeside.example", "biller@summit-billing.example"
 PATIENT = Ev("phi:patient:read", "success", "patient", RIVERSIDE, patient=True)
 CLAIM = Ev("phi:claim:read", "success", "claim", RIVERSIDE, patient=True)
 AUDIT = "audit_log"
+BATCH = "batch"
 
 ROUTE_CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/health", None, 200, ()),
@@ -428,7 +436,88 @@ ROUTE_CASES: tuple[Case, ...] = (
         (Ev("audit:disclosures:read", "success", "patient", RIVERSIDE, patient=True),),
         params=lambda w: {"patient_id": w.world.patient_of[RIVERSIDE]},
     ),
+    # -- the exchange
+    Case("GET", "/api/v1/exchange/recipients", STAFF, 200, ()),
+    Case(
+        "POST",
+        "/api/v1/batches",
+        STAFF,
+        201,
+        (Ev("phi:batch:ingest", "success", BATCH, RIVERSIDE),),
+        raw=lambda w: _upload(w, seed=71),
+        keep=lambda w, r: w.state.update(batch=r.json()["receipt"]["document"]["batch_id"]),
+    ),
+    Case("GET", "/api/v1/batches", BILLER, 200, (Ev("exchange:batch:list", "success", BATCH),)),
+    Case(
+        "GET",
+        "/api/v1/batches/{batch_id}",
+        BILLER,
+        200,
+        (Ev("exchange:batch:read", "success", BATCH, RIVERSIDE),),
+        params=lambda w: {"batch_id": w.state["batch"]},
+    ),
+    Case(
+        "GET",
+        "/api/v1/batches/{batch_id}/receipt",
+        BILLER,
+        200,
+        (Ev("exchange:batch:receipt", "success", BATCH, RIVERSIDE),),
+        params=lambda w: {"batch_id": w.state["batch"]},
+    ),
+    Case(
+        "GET",
+        "/api/v1/batches/{batch_id}/content",
+        BILLER,
+        200,
+        (Ev("phi:batch:download", "success", BATCH, RIVERSIDE),),
+        params=lambda w: {"batch_id": w.state["batch"]},
+    ),
+    Case(
+        "GET",
+        "/api/v1/batches/{batch_id}/content",
+        LAKE_STAFF,
+        404,
+        (Ev("phi:batch:download", "denied", BATCH),),
+        params=lambda w: {"batch_id": w.state["batch"]},
+        prepare=lambda w: w.tokens.pop(LAKE_STAFF, None),  # signed out by a case above
+        label="another practice",
+    ),
+    Case(
+        "GET",
+        "/api/v1/organisations/{organisation_id}/signing-keys",
+        STAFF,
+        200,
+        (),
+        params=lambda w: {"organisation_id": w.world.orgs[RIVERSIDE]},
+    ),
+    Case(
+        "POST",
+        "/api/v1/signing-keys",
+        ADMIN,
+        201,
+        (Ev("exchange:signing-key:registered", "success", "signing_key", RIVERSIDE),),
+        body=lambda w: {"public_key": SigningKey.generate().public_key_bytes().hex()},
+    ),
 )
+
+
+def _upload(walk: Walk, *, seed: int) -> tuple[bytes, dict[str, str]]:
+    """A generated 837P and its manifest, signed with the key the demo left for Riverside."""
+    out = io.BytesIO()
+    write_synthetic("837p", 3, seed=seed, out=out, now=walk.world.clock.now())
+    content = out.getvalue()
+    riverside = walk.world.orgs[RIVERSIDE]
+    key = read_client_key(client_key_path(walk.world.data_dir, riverside)).key
+    _, signed = make_manifest(
+        io.BytesIO(content),
+        format="x12-837p",
+        sender=riverside,
+        recipient=walk.world.orgs[SUMMIT],
+        key=key,
+        now=walk.world.clock.now(),
+    )
+    header = base64.urlsafe_b64encode(signed.dumps().encode()).decode().rstrip("=")
+    return content, {"Claimbridge-Manifest": header}
 
 
 def api_routes(world: World) -> set[tuple[str, str]]:
@@ -457,9 +546,15 @@ def _run(walk: Walk, case: Case) -> tuple[int, list[Ev]]:
     headers = walk.bearer(case.who) if case.who else walk.state.pop("logout", {})
     body = case.body(walk) if case.body is not None else None
     path = case.path.format(**case.params(walk))
+    content, extra = case.raw(walk) if case.raw is not None else (None, {})
     before = walk.world.last_seq()
     response = walk.client.request(
-        case.method, path, headers=headers, json=body, params=case.query_from(walk)
+        case.method,
+        path,
+        headers={**headers, **extra},
+        json=body,
+        content=content,
+        params=case.query_from(walk),
     )
     events = walk.events_after(before)
     if case.keep is not None and response.status_code == case.status:
@@ -523,11 +618,32 @@ def _env(walk: Walk) -> dict[str, str] | None:
     return None if url.startswith("sqlite") else {"CLAIMBRIDGE_DATABASE_URL": url}
 
 
-def _x12_file(walk: Walk) -> list[str]:
-    path = walk.world.data_dir.parent / "claims.837"
+def _x12_file(walk: Walk, *, seed: int = 1) -> list[str]:
+    path = walk.world.data_dir.parent / f"claims-{seed}.837"
     with path.open("wb") as out:
-        write_synthetic("837p", 3, seed=1, out=out, now=walk.world.clock.now())
+        write_synthetic("837p", 3, seed=seed, out=out, now=walk.world.clock.now())
     return [str(path)]
+
+
+def _sender(walk: Walk) -> list[str]:
+    token = walk.bearer(STAFF)["Authorization"].split(" ", 1)[1]
+    return [
+        "--server",
+        walk.world.base_url,
+        "--token",
+        token,
+        "--ca",
+        str(walk.world.cert),
+        *_local(walk),
+    ]
+
+
+def _receipt_path(walk: Walk) -> str:
+    return str(walk.world.data_dir.parent / "receipt.json")
+
+
+def _server_key(walk: Walk) -> str:
+    return str(walk.client.get("/api/v1/audit/public-key").json()["public_key"])
 
 
 KEYS = "organisation_keys"
@@ -576,6 +692,37 @@ COMMANDS: tuple[Command, ...] = (
         (Ev("audit:disclosures:read", "success", "patient", RIVERSIDE, patient=True),),
     ),
     Command("audit verify-proof", _proof_file),
+    # -- the exchange: the demo left Riverside's signing key in the data directory.
+    Command(
+        "send",
+        lambda w: [_x12_file(w, seed=72)[0], *_sender(w), "--receipt-out", _receipt_path(w)],
+        (Ev("phi:batch:ingest", "success", BATCH, RIVERSIDE),),
+    ),
+    Command(
+        "receipt verify",
+        lambda w: [_receipt_path(w), "--public-key", _server_key(w)],
+    ),
+    Command(
+        "ingest",
+        lambda w: [_x12_file(w, seed=73)[0], *_local(w), "--org", RIVERSIDE],
+        (Ev("phi:batch:ingest", "success", BATCH, RIVERSIDE),),
+    ),
+    Command(
+        "signing-key create",
+        lambda w: ["--org-id", "x", "--out", str(w.world.data_dir.parent / "new.key")],
+    ),
+    Command("signing-key list", lambda w: [*_local(w), "--org", RIVERSIDE]),
+    Command(
+        "signing-key register",
+        lambda w: [
+            *_local(w),
+            "--org",
+            LAKESIDE,
+            "--public-key",
+            SigningKey.generate().public_key_bytes().hex(),
+        ],
+        (Ev("exchange:signing-key:registered", "success", "signing_key", LAKESIDE),),
+    ),
     # The X12 tools read and write files only: no data, no events.
     Command("x12 parse", lambda w: [*_x12_file(w), "--json"]),
     Command("x12 validate", _x12_file),
