@@ -53,12 +53,13 @@ can encrypt any number of files without its own nonce budget (the one
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from claimbridge.crypto import _primitives
 from claimbridge.crypto.envelope import DataKey
@@ -123,16 +124,18 @@ def decrypt_stream(src: BinaryIO, dst: BinaryIO, *, key: DataKey, associated_dat
     return total
 
 
-class DecryptingReader:
+class DecryptingReader(io.BufferedIOBase):
     """A read-only stream of the plaintext of ``src``, decrypted a segment at a time.
 
-    For readers that pull (parsers): ``read(n)`` returns verified plaintext
-    only, but, as with ``decrypt_stream``, tampering further on is found
-    only when reading reaches it, so whatever was built from the earlier
-    bytes must be thrown away if a read raises ``DecryptionFailed``.
+    For readers that pull (parsers, ``io.TextIOWrapper``): ``read(n)``
+    returns verified plaintext only, but, as with ``decrypt_stream``,
+    tampering further on is found only when reading reaches it, so whatever
+    was built from the earlier bytes must be thrown away if a read raises
+    ``DecryptionFailed``.
     """
 
     def __init__(self, src: BinaryIO, *, key: DataKey, associated_data: bytes) -> None:
+        super().__init__()
         self._segments = _plaintext_segments(src, key, associated_data)
         self._buffer = b""
         self._position = 0
@@ -140,7 +143,15 @@ class DecryptingReader:
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int = -1) -> bytes:
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(SEGMENT_SIZE if size is None or size < 0 else min(size, SEGMENT_SIZE))
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             parts = [self._buffer[self._position :], *self._segments]
             self._buffer, self._position = b"", 0

@@ -343,7 +343,7 @@ def _check_content(manifest: Manifest, stored: SealedFile) -> None:
 
 def _receipt(arrival: _Arrival, checked: ClaimSource, stored_claims: int, now: datetime) -> Receipt:
     manifest = arrival.manifest
-    problems, left_out = problems_within(checked.problems)
+    problems, left_out = problems_within(checked.problems, left_out=checked.left_out)
     return Receipt(
         batch_id=arrival.batch_id,
         manifest_id=manifest.manifest_id,

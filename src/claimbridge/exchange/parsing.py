@@ -13,7 +13,7 @@ batch, and for X12 ``acknowledgments`` gives the 999 to send back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -22,6 +22,8 @@ from claimbridge.errors import ClaimbridgeError
 from claimbridge.exchange.errors import FormatMismatch
 from claimbridge.exchange.mapping import to_intake
 from claimbridge.exchange.receipts import Problem
+from claimbridge.formats.csv import read_charges
+from claimbridge.formats.fhir import read_bundle
 from claimbridge.formats.x12 import Outcome, X12Error, acknowledge, read_837p, write_999
 from claimbridge.formats.x12.reader import Reading
 from claimbridge.phi.intake import IntakeClaim
@@ -86,16 +88,47 @@ class ClaimSource:
     mapped: int = 0
     problems: list[Problem] = field(default_factory=list)
     rejected: bool = False
+    left_out: int = 0
+    """Problems the reader counted but did not keep (it keeps the first thousand)."""
     interchange: str | None = None
     _reading: Reading[Any] | None = None
 
     def __iter__(self) -> Iterator[IntakeClaim]:
         if self.format == "x12-837p":
             yield from self._x12(read_837p(self.stream))
+        elif self.format == "csv":
+            charges = read_charges(self.stream)
+            yield from self._records(charges)
+            self.found = charges.claims_accepted + charges.claims_rejected
+            self._errors(charges.errors, left_out=charges.error_count - len(charges.errors))
+            self.rejected = self.rejected or not charges.accepted
+        elif self.format == "fhir-r4":
+            bundle = read_bundle(self.stream)
+            yield from self._records(bundle)
+            self.found = max(self.found, len(bundle.results))
+            self._errors(bundle.errors)
+            self.rejected = self.rejected or not bundle.accepted
         else:
             raise FormatMismatch(
                 f"Batches in {self.format} are not read by this server yet.", where="format"
             )
+
+    def _records(self, records: Iterable[Any]) -> Iterator[IntakeClaim]:
+        """Claims of a CSV or FHIR reading (which yields only the claims it accepted)."""
+        try:
+            for claim in records:
+                self.found += 1
+                item = self._map(claim, f"claim {self.found}")
+                if item is not None:
+                    yield item
+        except ClaimbridgeError as unreadable:  # the file as a whole cannot be read
+            self._problem(unreadable, unreadable.where or "content")
+            self.rejected = True
+
+    def _errors(self, errors: Iterable[ClaimbridgeError], *, left_out: int = 0) -> None:
+        for error in errors:
+            self._problem(error, error.where or "content")
+        self.left_out += left_out
 
     def _x12(self, reading: Reading[Any]) -> Iterator[IntakeClaim]:
         self._reading = reading

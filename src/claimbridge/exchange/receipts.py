@@ -112,9 +112,11 @@ def read_receipt(raw: bytes | str | Mapping[str, Any]) -> SignedDocument:
     return signed
 
 
-def problems_within(problems: Sequence[Problem]) -> tuple[tuple[Problem, ...], int]:
-    """The problems a receipt lists, and how many it leaves out."""
-    return tuple(problems[:MAX_ERRORS]), max(0, len(problems) - MAX_ERRORS)
+def problems_within(
+    problems: Sequence[Problem], *, left_out: int = 0
+) -> tuple[tuple[Problem, ...], int]:
+    """The problems a receipt lists, and how many it leaves out (with those never kept)."""
+    return tuple(problems[:MAX_ERRORS]), max(0, len(problems) - MAX_ERRORS) + left_out
 
 
 def _instant(value: datetime) -> str:

@@ -44,3 +44,16 @@ def with_one_bad_set(content: bytes) -> bytes:
     end = text.index("*", start)
     wrong = str(int(text[start:end]) + 1)
     return (text[:start] + wrong + text[end:]).encode("ascii")
+
+
+DOCS_EXAMPLES = CONFORMANCE.parents[2] / "docs" / "examples"
+
+
+def example_csv() -> bytes:
+    """The documented CSV charge template's example: 5 claims, synthetic patients."""
+    return (DOCS_EXAMPLES / "charges.csv").read_bytes()
+
+
+def example_bundle() -> bytes:
+    """The documented FHIR R4 example Bundle (synthetic)."""
+    return (DOCS_EXAMPLES / "bundle.json").read_bytes()
