@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     max_batch_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     """The largest batch content accepted; enforced while it streams in."""
+    ingest_queue_from_bytes: int = Field(default=1024 * 1024, ge=0)
+    """Uploads this large or larger are answered "processing" and ingested by the worker."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     database_lock_timeout_ms: int = Field(
         default=30_000,

@@ -33,6 +33,7 @@ from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.signing import SigningKey
 from claimbridge.exchange.service import batch_service
+from claimbridge.exchange.worker import BatchWorker
 from claimbridge.storage.db import make_sessionmaker
 from claimbridge.web import views
 
@@ -47,7 +48,9 @@ def create_app(
     clock: Clock | None = None,
     trust_client_certificate: Callable[[str], None] | None = None,
     audit_key: SigningKey | None = None,
+    ingest_worker: bool = False,
 ) -> FastAPI:
+    """The app; ``ingest_worker`` makes large uploads queue for a worker the caller starts."""
     app = FastAPI(
         title="claimbridge",
         version=__version__,
@@ -61,6 +64,13 @@ def create_app(
     )
     sessions = make_sessionmaker(engine)
     clock = clock or SystemClock()
+    batch_receiver = (
+        batch_service(
+            settings, sessions=sessions, keyring=keyring, server_key=audit_key, clock=clock
+        )
+        if audit_key is not None
+        else None
+    )
     app.state.context = AppContext(
         settings=settings,
         engine=engine,
@@ -73,11 +83,8 @@ def create_app(
         ),
         trust_client_certificate=trust_client_certificate,
         audit_key=audit_key,
-        batches=batch_service(
-            settings, sessions=sessions, keyring=keyring, server_key=audit_key, clock=clock
-        )
-        if audit_key is not None
-        else None,
+        batches=batch_receiver,
+        worker=BatchWorker(batch_receiver) if ingest_worker and batch_receiver else None,
     )
     problems.install(app)
     for module in (health, auth, phi, tokens, certificates, users, breakglass, audit, batches):

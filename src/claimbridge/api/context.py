@@ -15,6 +15,7 @@ from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.signing import SigningKey
 from claimbridge.exchange.batches import BatchService
+from claimbridge.exchange.worker import BatchWorker
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class AppContext:
     """Signs audit checkpoints on demand; ``None`` where the server holds no such key."""
     batches: BatchService | None = None
     """Receives batches and signs their receipts (with ``audit_key``, the server's key)."""
+    worker: BatchWorker | None = None
+    """Ingests queued batches; ``None`` where uploads are all ingested before answering."""
 
 
 def app_context(request: Request) -> AppContext:

@@ -14,8 +14,10 @@ Exit codes: 0 accepted (or already received), 65 rejected or bad input,
 from __future__ import annotations
 
 import base64
+import contextlib
 import json as jsonlib
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
@@ -58,6 +60,7 @@ from claimbridge.exchange.clientkeys import client_key_path, read_client_key
 from claimbridge.exchange.manifest import FORMATS, make_manifest
 from claimbridge.exchange.receipts import read_receipt
 from claimbridge.exchange.service import batch_service, data_dir_principal, resolve_recipient
+from claimbridge.exchange.worker import BatchWorker
 from claimbridge.instance.auditkey import open_audit_key
 from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
@@ -85,6 +88,16 @@ SigningKeyOption = Annotated[
         "--signing-key",
         help="The practice's batch-signing key file (default: in --data-dir's clients/).",
     ),
+]
+WaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait/--no-wait",
+        help="For a large batch answered 'processing': wait for its final receipt.",
+    ),
+]
+WaitSecondsOption = Annotated[
+    int, typer.Option("--wait-seconds", min=1, help="How long --wait waits at most.")
 ]
 ReceiptOutOption = Annotated[
     Path | None, typer.Option("--receipt-out", help="Save the signed receipt (JSON) here.")
@@ -135,6 +148,8 @@ def send(
     signing_key: SigningKeyOption = None,
     data_dir: DataDirOption = DEFAULT_DATA_DIR,
     receipt_out: ReceiptOutOption = None,
+    wait: WaitOption = True,
+    wait_seconds: WaitSecondsOption = 900,
     json: JsonOption = False,
 ) -> None:
     """Sign and send a batch to the server; print its signed receipt."""
@@ -166,6 +181,8 @@ def send(
                         "Content-Type": "application/octet-stream",
                     },
                 )
+        if wait and answer.get("receipt", {}).get("document", {}).get("status") == "processing":
+            answer = _wait_for(remote, answer, seconds=wait_seconds, quiet=json)
         _finish(answer, receipt_out=receipt_out, json=json, duplicate=status == 200)
 
 
@@ -215,6 +232,44 @@ def ingest(
         _finish(
             delivery.to_json(), receipt_out=receipt_out, json=json, duplicate=delivery.duplicate
         )
+
+
+def worker(
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    once: Annotated[
+        bool, typer.Option("--once", help="Ingest what is queued now, then stop.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """Ingest queued batches; run several, on several machines, against one PostgreSQL."""
+    with reported(as_json=json):
+        settings = settings_for(data_dir)
+        require_initialised(settings)
+        clock = SystemClock()
+        with open_keyring(settings, clock=clock, prompt=ask_passphrase) as keyring:
+            engine = open_database(settings, upgrade=False)
+            try:
+                service = batch_service(
+                    settings,
+                    sessions=make_sessionmaker(engine),
+                    keyring=keyring,
+                    server_key=open_audit_key(settings, keyring.providers),
+                    clock=clock,
+                )
+                runner = BatchWorker(service)
+                if once:
+                    done = runner.run_until_idle()
+                    if json:
+                        print_json({"ingested": done})
+                    else:
+                        console.print(f"{len(done)} queued batches read")
+                    return
+                if not json:
+                    console.print("ingest worker running; press Ctrl+C to stop")
+                with contextlib.suppress(KeyboardInterrupt):
+                    runner.run_forever()
+            finally:
+                engine.dispose()
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -309,6 +364,27 @@ class _progress:  # noqa: N801 - used as a context manager, like a function
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def _wait_for(remote: Remote, answer: dict[str, Any], *, seconds: int, quiet: bool) -> Any:
+    """Poll the batch's receipt until the worker has read it (status not ``processing``)."""
+    batch_id = answer["receipt"]["document"]["batch_id"]
+    deadline = time.monotonic() + seconds
+    delay = 0.5
+    status = Console(stderr=True).status("the server is reading the batch…") if not quiet else None
+    if status is not None:
+        status.start()
+    try:
+        while time.monotonic() < deadline:
+            receipt = remote.get(f"/batches/{batch_id}/receipt")
+            if receipt.get("document", {}).get("status") != "processing":
+                return {**answer, "receipt": receipt}
+            time.sleep(delay)
+            delay = min(delay * 1.5, 5.0)
+    finally:
+        if status is not None:
+            status.stop()
+    return answer  # still processing: the receipt says so, and the batch is durable
 
 
 def _unwrap(raw: bytes) -> Any:

@@ -58,7 +58,9 @@ def serve(
             clock=clock,
             trust_client_certificate=lambda pem: trust_client_certificate(server.config.ssl, pem),
             audit_key=audit_key,
+            ingest_worker=True,
         )
+        worker = app.state.context.worker
         server = build_server(
             app,
             certfile=str(settings.tls_cert),
@@ -78,9 +80,13 @@ def serve(
             console.print(f"  certificate SHA-256 fingerprint: {fingerprint}", soft_wrap=True)
             console.print("  press Ctrl+C to stop")
         checkpointer.start()
+        if worker is not None:
+            worker.start()
         try:
             server.run(sockets=[sock])
         finally:
+            if worker is not None:
+                worker.stop()
             checkpointer.stop()
             engine.dispose()
             keyring.close()

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import or_, select
@@ -55,13 +56,25 @@ from claimbridge.exchange.errors import ContentMismatch, ManifestInvalid, NoEnga
 from claimbridge.exchange.manifest import Manifest, read_manifest
 from claimbridge.exchange.orgkeys import check_signed_by
 from claimbridge.exchange.parsing import SNIFF_BYTES, ClaimSource, sniff
-from claimbridge.exchange.receipts import Receipt, problems_within, read_receipt, sign_receipt
+from claimbridge.exchange.receipts import (
+    Problem,
+    Receipt,
+    problems_within,
+    read_receipt,
+    sign_receipt,
+)
 from claimbridge.phi.intake import Intake
 from claimbridge.storage.batches import Batch, BatchStatus
-from claimbridge.storage.orgs import Organisation, OrgKind, engaged_practices
+from claimbridge.storage.orgs import Organisation, OrgKind, Role, engaged_practices
 from claimbridge.types import new_id
 
-__all__ = ["BatchService", "Delivery"]
+__all__ = ["DEFAULT_LEASE", "MAX_ATTEMPTS", "BatchService", "Delivery", "worker_principal"]
+
+DEFAULT_LEASE = timedelta(minutes=10)
+"""How long a worker holds a queued batch before another may take it."""
+MAX_ATTEMPTS = 5
+"""A queued batch whose reading fails this often is rejected, with the reason."""
+WORKER_AUTH = "exchange-worker"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +186,16 @@ class BatchService:
         content: BinaryIO,
         *,
         request_id: str | None = None,
+        queue_from: int | None = None,
     ) -> Delivery:
+        """Take one batch in; its receipt once it is durable.
+
+        A batch of ``queue_from`` bytes or more is only stored here, its row
+        committed as ``received`` with a receipt saying ``processing``; a
+        worker (``worker.py``) reads and ingests it and replaces the receipt
+        with the final one. Smaller batches (and all, without ``queue_from``)
+        are read and ingested before this returns.
+        """
         manifest, signed = read_manifest(manifest_raw)
         arrival = _Arrival(principal, manifest, signed, new_id(), request_id)
         duplicate = unit_of_work(self.sessions, lambda session: self._check(session, arrival))
@@ -181,6 +203,8 @@ class BatchService:
             return duplicate
         self._store(arrival, content)
         try:
+            if queue_from is not None and arrival.stored.size_bytes >= queue_from:
+                return unit_of_work(self.sessions, lambda session: self._enqueue(session, arrival))
             source = self._read_through(arrival)
             return unit_of_work(
                 self.sessions, lambda session: self._ingest(session, arrival, source)
@@ -189,6 +213,95 @@ class BatchService:
             with contextlib.suppress(OSError):
                 self._drop_unless_recorded(arrival.stored.blob_key)
             raise
+
+    # -- the queue ----------------------------------------------------------------------
+
+    def _enqueue(self, session: Session, arrival: _Arrival) -> Delivery:
+        existing = self._existing(session, arrival.manifest.sender, arrival.manifest)
+        if existing is not None:
+            self.files.store.delete(arrival.stored.blob_key)
+            return self._duplicate(existing)
+        now = self.clock.now()
+        batch = self._new_row(arrival, now, interchange=None)
+        receipt = sign_receipt(_receipt(arrival, None, 0, now), self.server_key)
+        batch.receipt = json.dumps(receipt.to_json(), sort_keys=True)
+        session.add(batch)
+        self._intake(session, arrival).record_batch(arrival.batch_id, action="phi:batch:received")
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            self.files.store.delete(arrival.stored.blob_key)
+            existing = self._existing(session, arrival.manifest.sender, arrival.manifest)
+            if existing is None:
+                raise
+            return self._duplicate(existing)
+        return Delivery(receipt, duplicate=False)
+
+    def process_next(self, *, lease: timedelta = DEFAULT_LEASE) -> str | None:
+        """Read and ingest the oldest queued batch no other worker holds; its id, or None.
+
+        The batch is leased in a short transaction of its own (``FOR UPDATE
+        SKIP LOCKED`` on PostgreSQL, so workers on several machines share the
+        queue; SQLite has one writer at a time anyway), read through with no
+        transaction open, then ingested in one transaction. A worker that
+        dies leaves the lease to run out, and the next takes the batch again.
+        """
+        taken = unit_of_work(self.sessions, lambda session: self._lease(session, lease))
+        if taken is None:
+            return None
+        arrival, attempts = taken
+        if attempts > MAX_ATTEMPTS:
+            unit_of_work(self.sessions, lambda session: self._give_up(session, arrival))
+            return arrival.batch_id
+        with self.sessions() as session:  # a short read, apart from the lease
+            key_id = self.files.data_key_id(arrival.stored.blob_key)
+            arrival.key = self.keyring.key_for(session, arrival.manifest.sender)(key_id)
+        source = self._read_through(arrival)
+        unit_of_work(self.sessions, lambda session: self._ingest(session, arrival, source))
+        return arrival.batch_id
+
+    def _lease(self, session: Session, lease: timedelta) -> tuple[_Arrival, int] | None:
+        now = self.clock.now()
+        batch = session.scalars(
+            select(Batch)
+            .where(
+                Batch.status == BatchStatus.RECEIVED.value,
+                or_(Batch.lease_until.is_(None), Batch.lease_until < now),
+            )
+            .order_by(Batch.received_at, Batch.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if batch is None:
+            return None
+        batch.lease_until = now + lease
+        batch.attempts += 1
+        manifest, signed = read_manifest(batch.manifest or "")
+        principal = worker_principal(batch.practice_id)
+        arrival = _Arrival(principal, manifest, signed, batch.id, None)
+        arrival.stored = SealedFile(
+            blob_key=batch.blob_key or "",
+            size_bytes=batch.size_bytes,
+            sha256=batch.content_sha256,
+        )
+        return arrival, batch.attempts
+
+    def _give_up(self, session: Session, arrival: _Arrival) -> None:
+        batch = session.get(Batch, arrival.batch_id, with_for_update=True)
+        if batch is None or batch.status != BatchStatus.RECEIVED.value:
+            return
+        now = self.clock.now()
+        checked = ClaimSource(arrival.manifest.format, io.BytesIO())
+        checked.rejected = True
+        checked.problems.append(
+            Problem(
+                where="batch",
+                message=f"The batch could not be read after {MAX_ATTEMPTS} attempts.",
+                code="processing_failed",
+            )
+        )
+        self._finish(session, arrival, batch, checked, stored_claims=0, now=now)
 
     def _check(self, session: Session, arrival: _Arrival) -> Delivery | None:
         manifest = arrival.manifest
@@ -241,16 +354,79 @@ class BatchService:
         return reader  # type: ignore[return-value]
 
     def _ingest(self, session: Session, arrival: _Arrival, checked: ClaimSource) -> Delivery:
+        """Write the batch's row, its claims, its event and its receipt, in this transaction."""
         manifest, stored, batch_id = arrival.manifest, arrival.stored, arrival.batch_id
         practice = manifest.sender
-        existing = self._existing(session, practice, manifest, interchange=checked.interchange)
-        if existing is not None:
-            self.files.store.delete(stored.blob_key)
-            return self._duplicate(existing)
+        queued = session.get(Batch, batch_id, with_for_update=True)
+        if queued is not None and queued.status != BatchStatus.RECEIVED.value:
+            return self._duplicate(queued)  # another worker finished it meanwhile
+        existing = self._existing(
+            session, practice, manifest, interchange=checked.interchange, other_than=batch_id
+        )
         now = self.clock.now()
-        batch = Batch(
-            id=batch_id,
-            practice_id=practice,
+        if existing is not None:
+            if queued is None:
+                self.files.store.delete(stored.blob_key)
+                return self._duplicate(existing)
+            # Queued, and its interchange came in before as another batch.
+            checked.rejected = True
+            checked.problems.insert(0, _already_received(existing))
+            return self._finish(session, arrival, queued, checked, stored_claims=0, now=now)
+        try:
+            batch = queued or self._new_row(arrival, now, interchange=checked.interchange)
+            if queued is None:
+                session.add(batch)
+            elif checked.interchange:
+                batch.interchange_control = checked.interchange[:40]
+            session.flush()
+            stored_claims = 0
+            if not checked.rejected:
+                intake = self._intake(session, arrival)
+                with self._content(arrival) as stream:
+                    for item in ClaimSource(manifest.format, stream):
+                        intake.add(item, batch_id=batch_id)
+                        stored_claims += 1
+                intake.flush()
+            return self._finish(session, arrival, batch, checked, stored_claims, now=now)
+        except IntegrityError:
+            if queued is not None:
+                raise
+            # Another upload of the same batch won the race: answer with its receipt.
+            session.rollback()
+            self.files.store.delete(stored.blob_key)
+            existing = self._existing(session, practice, manifest, interchange=checked.interchange)
+            if existing is None:
+                raise
+            return self._duplicate(existing)
+
+    def _finish(
+        self,
+        session: Session,
+        arrival: _Arrival,
+        batch: Batch,
+        checked: ClaimSource,
+        stored_claims: int,
+        *,
+        now: datetime,
+    ) -> Delivery:
+        receipt = sign_receipt(_receipt(arrival, checked, stored_claims, now), self.server_key)
+        batch.status = (BatchStatus.REJECTED if checked.rejected else BatchStatus.INGESTED).value
+        batch.accepted_count = stored_claims
+        batch.rejected_count = checked.found - stored_claims
+        batch.receipt = json.dumps(receipt.to_json(), sort_keys=True)
+        batch.lease_until = None
+        self._intake(session, arrival).record_batch(
+            arrival.batch_id,
+            action="phi:batch:rejected" if checked.rejected else "phi:batch:ingest",
+        )
+        session.flush()
+        return Delivery(receipt, duplicate=False)
+
+    def _new_row(self, arrival: _Arrival, now: datetime, *, interchange: str | None) -> Batch:
+        manifest, stored = arrival.manifest, arrival.stored
+        return Batch(
+            id=arrival.batch_id,
+            practice_id=manifest.sender,
             recipient_id=manifest.recipient,
             sender_user_id=arrival.principal.user_id,
             format=manifest.format,
@@ -261,37 +437,8 @@ class BatchService:
             received_at=now,
             manifest_id=manifest.manifest_id,
             manifest=json.dumps(arrival.signed.to_json(), sort_keys=True),
-            interchange_control=checked.interchange[:40] if checked.interchange else None,
+            interchange_control=interchange[:40] if interchange else None,
         )
-        session.add(batch)
-        session.flush()
-        intake = self._intake(session, arrival)
-        stored_claims = 0
-        if not checked.rejected:
-            with self._content(arrival) as stream:
-                for item in ClaimSource(manifest.format, stream):
-                    intake.add(item, batch_id=batch_id)
-                    stored_claims += 1
-            intake.flush()
-        receipt = sign_receipt(_receipt(arrival, checked, stored_claims, now), self.server_key)
-        batch.status = (BatchStatus.REJECTED if checked.rejected else BatchStatus.INGESTED).value
-        batch.accepted_count = stored_claims
-        batch.rejected_count = checked.found - stored_claims
-        batch.receipt = json.dumps(receipt.to_json(), sort_keys=True)
-        intake.record_batch(
-            batch_id, action="phi:batch:rejected" if checked.rejected else "phi:batch:ingest"
-        )
-        try:
-            session.flush()
-        except IntegrityError:
-            # Another upload of the same batch won the race: answer with its receipt.
-            session.rollback()
-            self.files.store.delete(stored.blob_key)
-            existing = self._existing(session, practice, manifest, interchange=checked.interchange)
-            if existing is None:
-                raise
-            return self._duplicate(existing)
-        return Delivery(receipt, duplicate=False)
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -307,7 +454,12 @@ class BatchService:
 
     @staticmethod
     def _existing(
-        session: Session, practice: str, manifest: Manifest, *, interchange: str | None = None
+        session: Session,
+        practice: str,
+        manifest: Manifest,
+        *,
+        interchange: str | None = None,
+        other_than: str | None = None,
     ) -> Batch | None:
         keys = [
             Batch.manifest_id == manifest.manifest_id,
@@ -315,9 +467,10 @@ class BatchService:
         ]
         if interchange:
             keys.append(Batch.interchange_control == interchange[:40])
-        return session.scalars(
-            select(Batch).where(Batch.practice_id == practice, or_(*keys)).limit(1)
-        ).first()
+        query = select(Batch).where(Batch.practice_id == practice, or_(*keys))
+        if other_than is not None:
+            query = query.where(Batch.id != other_than)
+        return session.scalars(query.limit(1)).first()
 
     @staticmethod
     def _duplicate(batch: Batch) -> Delivery:
@@ -332,6 +485,29 @@ class BatchService:
             self.files.store.delete(blob_key)
 
 
+def _already_received(existing: Batch) -> Problem:
+    return Problem(
+        where="interchange",
+        message=(
+            "This interchange (ISA sender and control number) was received before, as batch "
+            f"{existing.id}; it is not taken in twice."
+        ),
+        code="duplicate_interchange",
+    )
+
+
+def worker_principal(practice_id: str) -> Principal:
+    """Who the audit log names for a queued batch's ingest: the exchange's own worker."""
+    return Principal(
+        user_id=None,
+        organisation_id=practice_id,
+        organisation_kind=OrgKind.PRACTICE,
+        roles=frozenset({Role.PRACTICE_STAFF}),
+        auth_method=WORKER_AUTH,
+        mfa=True,
+    )
+
+
 def _check_content(manifest: Manifest, stored: SealedFile) -> None:
     if stored.size_bytes != manifest.size or stored.sha256 != manifest.content_sha256:
         raise ContentMismatch(
@@ -341,8 +517,22 @@ def _check_content(manifest: Manifest, stored: SealedFile) -> None:
         )
 
 
-def _receipt(arrival: _Arrival, checked: ClaimSource, stored_claims: int, now: datetime) -> Receipt:
+def _receipt(
+    arrival: _Arrival, checked: ClaimSource | None, stored_claims: int, now: datetime
+) -> Receipt:
     manifest = arrival.manifest
+    if checked is None:  # stored and queued: a worker reads it next
+        return Receipt(
+            batch_id=arrival.batch_id,
+            manifest_id=manifest.manifest_id,
+            content_sha256=manifest.content_sha256,
+            size=arrival.stored.size_bytes,
+            format=manifest.format,
+            sender=manifest.sender,
+            recipient=manifest.recipient,
+            received_at=now,
+            status="processing",
+        )
     problems, left_out = problems_within(checked.problems, left_out=checked.left_out)
     return Receipt(
         batch_id=arrival.batch_id,

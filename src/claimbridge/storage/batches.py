@@ -64,6 +64,7 @@ class Batch(Base):
         CheckConstraint("size_bytes >= 0", name="size"),
         CheckConstraint("direction IN ('inbound', 'outbound')", name="direction"),
         Index("ix_batches_practice_received", "practice_id", "received_at"),
+        Index("ix_batches_status_received", "status", "received_at"),
         UniqueConstraint("practice_id", "manifest_id", name="uq_batches_manifest"),
         UniqueConstraint("practice_id", "content_sha256", name="uq_batches_content"),
         UniqueConstraint("practice_id", "interchange_control", name="uq_batches_interchange"),
@@ -90,6 +91,9 @@ class Batch(Base):
     """For X12: ISA06 (sender id) and ISA13 (control number), the interchange's own key."""
     receipt: Mapped[str | None] = mapped_column(Text)
     """The signed receipt (JSON), stored in the same transaction as the batch's claims."""
+    lease_until: Mapped[datetime | None]
+    """While a worker reads a ``received`` batch: until when it holds it (then another may)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     direction: Mapped[str] = mapped_column(String(10), default="inbound", server_default="inbound")
 
 

@@ -3,9 +3,11 @@
 ``POST /batches`` takes the content as the raw request body (any size up to
 ``max_batch_bytes``, never buffered whole) and the signed manifest in the
 ``Claimbridge-Manifest`` header, base64url-encoded JSON. The answer is the
-signed receipt: 201 for a new batch (its ``status`` says accepted or
-rejected, with every error and its location), 200 with ``duplicate: true``
-for a batch already received. ``claimbridge send`` is the client.
+signed receipt: 201 for a new batch read and ingested at once (its
+``status`` says accepted or rejected, with every error and its location),
+202 for a large one stored and queued for the ingest worker (``status``
+processing: poll ``GET /batches/{id}/receipt``), 200 with ``duplicate:
+true`` for a batch already received. ``claimbridge send`` is the client.
 """
 
 from __future__ import annotations
@@ -116,10 +118,19 @@ async def upload_batch(request: Request, ctx: Ctx) -> JSONResponse:
             manifest,
             body,  # type: ignore[arg-type]
             request_id=request_id(request),
+            queue_from=ctx.settings.ingest_queue_from_bytes if ctx.worker else None,
         )
 
     delivery = await anyio.to_thread.run_sync(work)
-    return JSONResponse(delivery.to_json(), status_code=200 if delivery.duplicate else 201)
+    if delivery.duplicate:
+        status = 200
+    elif delivery.status == "processing":
+        status = 202
+        if ctx.worker is not None:
+            ctx.worker.wake()
+    else:
+        status = 201
+    return JSONResponse(delivery.to_json(), status_code=status)
 
 
 @router.get("/exchange/recipients", openapi_extra=requires(Permission.BATCH_UPLOAD))
