@@ -1,10 +1,14 @@
-"""From a professional claim as read (837P, CSV or FHIR) to the rows intake writes.
+"""From a claim as read (837P, CSV or FHIR; 837I) to the rows intake writes.
 
-Every format reader yields ``ProfessionalClaim`` records; this is the one
-place that decides which of their fields claimbridge keeps and where. A
-claim that lacks what the store needs (a birth date to match the patient
-by, an NPI, a service date) is refused with the reason, and the batch with
-it; nothing is guessed.
+The professional readers yield ``ProfessionalClaim`` records and the 837I
+reader ``InstitutionalClaim``; this is the one place that decides which of
+their fields claimbridge keeps and where. For an institutional claim the
+facility type code (CLM05-1) takes the place of the place of service, each
+line's HCPCS code (or, where it has none, its revenue code) the procedure,
+and the attending (else rendering) provider the rendering NPI; its lines
+carry no diagnosis pointers. A claim that lacks what the store needs (a
+birth date to match the patient by, an NPI, a service date) is refused with
+the reason, and the batch with it; nothing is guessed.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 from datetime import date
 
 from claimbridge.errors import ValidationFailed
-from claimbridge.formats.x12.records837 import Party
-from claimbridge.formats.x12.x837p import ProfessionalClaim, ServiceLine
+from claimbridge.formats.x12.records837 import EventDate, Party, Reference, Subscriber
+from claimbridge.formats.x12.records837 import Patient as InsuredPatient
+from claimbridge.formats.x12.x837i import InstitutionalClaim, InstitutionalServiceLine
+from claimbridge.formats.x12.x837p import DIAGNOSIS_QUALIFIERS, ProfessionalClaim, ServiceLine
 from claimbridge.phi.intake import IntakeClaim
 from claimbridge.phi.records import (
     Address,
@@ -30,45 +36,61 @@ _RELATIONSHIPS = {"01": "spouse", "19": "child", "20": "employee", "39": "organ_
 _MAX_PROCEDURE = 5
 
 
-def to_intake(claim: ProfessionalClaim, where: str) -> IntakeClaim:
+def to_intake(claim: ProfessionalClaim | InstitutionalClaim, where: str) -> IntakeClaim:
     """The intake rows for ``claim``; ``where`` names it in errors (no PHI)."""
-    subscriber = claim.subscriber
-    person = claim.patient.person if claim.patient is not None else subscriber.person
-    patient = _patient(claim, person, where)
-    relationship = "self"
-    if claim.patient is not None:
-        relationship = _RELATIONSHIPS.get(claim.patient.relationship, "other")
-    coverage = None
-    if subscriber.person.identifier:
-        coverage = CoverageRecord(
-            payer_name=subscriber.payer.name[:200],
-            payer_id=(subscriber.payer.identifier or subscriber.payer.name)[:80],
-            member_id=subscriber.person.identifier,
-            priority=_priority(subscriber.responsibility),
-            relationship=relationship,
-            group_number=subscriber.group_number or None,
-        )
+    if isinstance(claim, InstitutionalClaim):
+        place = claim.facility_type
+        diagnoses = tuple(c.code for c in claim.codes if c.qualifier in DIAGNOSIS_QUALIFIERS)
+        roles: tuple[str, ...] = ("attending_provider", "rendering_provider")
+    else:
+        place = claim.place_of_service
+        diagnoses = tuple(code.code for code in claim.diagnoses)
+        roles = ("rendering_provider",)
     billing = claim.billing_provider.provider
     if billing.id_kind != "npi" or not billing.identifier:
         raise ValidationFailed("The billing provider has no NPI.", where=f"{where} billing NPI")
-    rendering = next((p for p in claim.providers if p.role == "rendering_provider"), None)
-    lines = tuple(_line(claim, line, f"{where} line {line.number}") for line in claim.lines)
+    rendering = next(
+        (p for role in roles for p in claim.providers if p.role == role and p.identifier), None
+    )
+    lines = tuple(_line(claim.dates, line, f"{where} line {line.number}") for line in claim.lines)
     return IntakeClaim(
-        patient=patient,
-        coverage=coverage,
+        patient=_patient(claim.subscriber, claim.patient, claim.references, where),
+        coverage=_coverage(claim.subscriber, claim.patient),
         claim=ClaimRecord(
             billing_npi=billing.identifier,
-            rendering_npi=rendering.identifier if rendering and rendering.identifier else None,
-            place_of_service=claim.place_of_service,
+            rendering_npi=rendering.identifier if rendering else None,
+            place_of_service=place,
             frequency_code=claim.frequency or "1",
-            diagnoses=tuple(code.code for code in claim.diagnoses),
+            diagnoses=diagnoses,
             patient_account=claim.claim_id,
             lines=lines,
         ),
     )
 
 
-def _patient(claim: ProfessionalClaim, person: Party, where: str) -> PatientRecord:
+def _coverage(subscriber: Subscriber, patient: InsuredPatient | None) -> CoverageRecord | None:
+    if not subscriber.person.identifier:
+        return None
+    relationship = "self"
+    if patient is not None:
+        relationship = _RELATIONSHIPS.get(patient.relationship, "other")
+    return CoverageRecord(
+        payer_name=subscriber.payer.name[:200],
+        payer_id=(subscriber.payer.identifier or subscriber.payer.name)[:80],
+        member_id=subscriber.person.identifier,
+        priority=_priority(subscriber.responsibility),
+        relationship=relationship,
+        group_number=subscriber.group_number or None,
+    )
+
+
+def _patient(
+    subscriber: Subscriber,
+    insured: InsuredPatient | None,
+    references: tuple[Reference, ...],
+    where: str,
+) -> PatientRecord:
+    person: Party = insured.person if insured is not None else subscriber.person
     if person.birth_date is None:
         raise ValidationFailed(
             "The patient's birth date (DMG02) is required to match the patient.",
@@ -76,7 +98,7 @@ def _patient(claim: ProfessionalClaim, person: Party, where: str) -> PatientReco
         )
     if not person.name:
         raise ValidationFailed("The patient's last name is required.", where=f"{where} patient")
-    mrn = next((r.value for r in claim.references if r.qualifier == "EA"), None)
+    mrn = next((r.value for r in references if r.qualifier == "EA"), None)
     address = None
     if person.address is not None:
         a = person.address
@@ -92,32 +114,42 @@ def _patient(claim: ProfessionalClaim, person: Party, where: str) -> PatientReco
     )
 
 
-def _line(claim: ProfessionalClaim, line: ServiceLine, where: str) -> ServiceLineRecord:
-    if len(line.procedure) > _MAX_PROCEDURE:
+def _line(
+    dates: tuple[EventDate, ...], line: ServiceLine | InstitutionalServiceLine, where: str
+) -> ServiceLineRecord:
+    if isinstance(line, InstitutionalServiceLine):
+        procedure = line.procedure or line.revenue_code
+        pointers: tuple[int, ...] = ()
+    else:
+        procedure, pointers = line.procedure, line.diagnosis_pointers
+    if len(procedure) > _MAX_PROCEDURE:
         raise ValidationFailed(
             "A procedure code is at most 5 characters (CPT or HCPCS).", where=where
         )
-    served = _service_date(claim, line)
+    served = _service_date(dates, line)
     if served is None:
         raise ValidationFailed("A service line needs its date of service.", where=where)
     return ServiceLineRecord(
         line_number=line.number,
-        procedure_code=line.procedure,
+        procedure_code=procedure,
         modifiers=line.modifiers,
         units=line.units,
         charge_cents=line.charge.cents,
         service_date=served,
-        diagnosis_pointers=line.diagnosis_pointers,
+        diagnosis_pointers=pointers,
         ndc=line.drug.ndc if line.drug is not None else None,
     )
 
 
-def _service_date(claim: ProfessionalClaim, line: ServiceLine) -> date | None:
+def _service_date(
+    dates: tuple[EventDate, ...], line: ServiceLine | InstitutionalServiceLine
+) -> date | None:
     if line.service_date is not None:
         return line.service_date.first
-    for event in claim.dates:
-        if event.kind == "service" and event.period is not None:
-            return event.period.first
+    for kind in ("service", "statement"):
+        for event in dates:
+            if event.kind == kind and event.period is not None:
+                return event.period.first
     return None
 
 

@@ -24,7 +24,14 @@ from claimbridge.exchange.mapping import to_intake
 from claimbridge.exchange.receipts import Problem
 from claimbridge.formats.csv import read_charges
 from claimbridge.formats.fhir import read_bundle
-from claimbridge.formats.x12 import Outcome, X12Error, acknowledge, read_837p, write_999
+from claimbridge.formats.x12 import (
+    Outcome,
+    X12Error,
+    acknowledge,
+    read_837i,
+    read_837p,
+    write_999,
+)
 from claimbridge.formats.x12.reader import Reading
 from claimbridge.phi.intake import IntakeClaim
 
@@ -96,6 +103,8 @@ class ClaimSource:
     def __iter__(self) -> Iterator[IntakeClaim]:
         if self.format == "x12-837p":
             yield from self._x12(read_837p(self.stream))
+        elif self.format == "x12-837i":
+            yield from self._x12(read_837i(self.stream))
         elif self.format == "csv":
             charges = read_charges(self.stream)
             yield from self._records(charges)

@@ -12,6 +12,8 @@ from tests.unit.formats.x12.samples import CONFORMANCE
 
 LFH_837P = CONFORMANCE / "linuxforhealth-x12" / "837_005010X222A2"
 """LinuxForHealth's 005010X222A2 demo claims (Apache-2.0): one claim each, with DMG."""
+LFH_837I = CONFORMANCE / "linuxforhealth-x12" / "837_005010X223A3"
+"""LinuxForHealth's 005010X223A3 institutional claims (Apache-2.0)."""
 
 
 def generated_837p(claims: int, *, seed: int, per_set: int | None = None) -> bytes:

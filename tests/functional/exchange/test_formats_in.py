@@ -6,8 +6,11 @@ import csv
 import io
 import json
 
+from sqlalchemy import select
+
+from claimbridge.storage.claims import Claim
 from tests.functional.exchange.conftest import ExchangeWorld
-from tests.functional.exchange.samples import example_bundle, example_csv
+from tests.functional.exchange.samples import LFH_837I, example_bundle, example_csv
 
 
 def test_the_documented_csv_example_is_ingested(exchange_world: ExchangeWorld) -> None:
@@ -74,3 +77,31 @@ def test_json_that_is_not_a_bundle_is_refused_with_a_reason(exchange_world: Exch
     assert document["status"] == "rejected"
     assert document["errors"], "says why"
     assert w.batches_of(w.riverside) == 1  # kept, with its receipt
+
+
+def test_an_837i_is_ingested_with_revenue_codes_and_the_facility_type(
+    exchange_world: ExchangeWorld,
+) -> None:
+    w = exchange_world
+    content = (LFH_837I / "two-claims-single-provider.837i").read_bytes()
+    delivery = w.send(content, format="x12-837i")
+    document = delivery.receipt.document
+    assert document["status"] == "accepted", document["errors"]
+    assert document["claims"]["stored"] == 2
+    with w.sessions() as session:
+        claims = session.scalars(select(Claim).where(Claim.practice_id == w.riverside)).all()
+        assert len(claims) == 2
+        for claim in claims:
+            assert claim.lines
+            assert all(line.diagnosis_pointers == [] for line in claim.lines)
+            assert claim.diagnoses
+
+
+def test_an_837i_declared_as_837p_is_refused_naming_the_guide(
+    exchange_world: ExchangeWorld,
+) -> None:
+    w = exchange_world
+    content = (LFH_837I / "institutional-claim.837i").read_bytes()
+    document = w.send(content, format="x12-837p").receipt.document
+    assert document["status"] == "rejected"
+    assert any("837I" in error["message"] for error in document["errors"]), document["errors"]
