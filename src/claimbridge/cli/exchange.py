@@ -58,6 +58,7 @@ from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.errors import ConfigError, NotFound, ValidationFailed
 from claimbridge.exchange.clientkeys import client_key_path, read_client_key
 from claimbridge.exchange.manifest import FORMATS, make_manifest
+from claimbridge.exchange.orgkeys import held_key
 from claimbridge.exchange.receipts import read_receipt
 from claimbridge.exchange.service import batch_service, data_dir_principal, resolve_recipient
 from claimbridge.exchange.worker import BatchWorker
@@ -212,7 +213,11 @@ def ingest(
                     recipient = resolve_recipient(
                         session, principal.organisation_id, to, now=clock.now()
                     )
-                signer = _signing_key(signing_key, data_dir, principal.organisation_id)
+                    practice = principal.organisation_id
+                    held = None
+                    if signing_key is None and not client_key_path(data_dir, practice).exists():
+                        held = held_key(session, keyring, practice)
+                signer = held or _signing_key(signing_key, data_dir, practice)
                 service = batch_service(
                     settings, sessions=sessions, keyring=keyring, server_key=server_key, clock=clock
                 )
@@ -321,7 +326,8 @@ def _signing_key(given: Path | None, data_dir: Path, practice: str) -> SigningKe
     if given is None and not path.exists():
         raise ConfigError(
             f"No batch-signing key for this practice at {path}: name one with --signing-key, "
-            "or create and register one with `claimbridge signing-key create`.",
+            "create one with `claimbridge signing-key create` and register it, or have the "
+            "server hold one (`claimbridge signing-key create-held`).",
             where="--signing-key",
         )
     found = read_client_key(path)

@@ -1,8 +1,12 @@
 """Organisation signing keys: the public halves the server checks manifests against.
 
 An organisation signs what it sends with an Ed25519 key whose private half
-it keeps (``claimbridge keys`` of the client, or the demo's key file); the
-server holds only public keys, each with the time it was registered. A
+it keeps (a key file made by ``claimbridge signing-key create``, or the
+demo's); the server holds its public keys, each with the time it was
+registered. Where the organisation wants the server to sign for it (the
+upload page; ``claimbridge ingest`` without a key file), the server holds
+the private half too, sealed under the organisation's own key
+(``create_held_key``), so shredding the organisation's keys destroys it. A
 rotation registers the new key and retires the old one with an overlap
 (default 7 days) during which manifests the old key signed still pass, so
 batches in flight when the key changed are not refused.
@@ -20,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from claimbridge.audit.record import Actor, Event, record
 from claimbridge.crypto.errors import SignatureInvalid
-from claimbridge.crypto.signing import PUBLIC_KEY_SIZE
+from claimbridge.crypto.keyring import Keyring
+from claimbridge.crypto.sealing import FieldSealer
+from claimbridge.crypto.signing import PUBLIC_KEY_SIZE, SigningKey
 from claimbridge.errors import Conflict, ValidationFailed
 from claimbridge.exchange.documents import SignedDocument, key_id_of
 from claimbridge.exchange.errors import ManifestInvalid
@@ -30,12 +36,15 @@ __all__ = [
     "DEFAULT_OVERLAP",
     "PublicKey",
     "check_signed_by",
+    "create_held_key",
+    "held_key",
     "list_keys",
     "parse_public_key",
     "register_key",
 ]
 
 DEFAULT_OVERLAP = timedelta(days=7)
+_TABLE = "org_signing_keys"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +55,9 @@ class PublicKey:
     created_at: datetime
     retired_at: datetime | None
     valid_until: datetime | None
+    held_by_server: bool = False
 
-    def to_json(self) -> dict[str, str | None]:
+    def to_json(self) -> dict[str, str | bool | None]:
         return {
             "organisation_id": self.organisation_id,
             "key_id": self.key_id,
@@ -55,6 +65,7 @@ class PublicKey:
             "created_at": self.created_at.isoformat(),
             "retired_at": self.retired_at.isoformat() if self.retired_at else None,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "held_by_server": self.held_by_server,
         }
 
 
@@ -116,6 +127,42 @@ def register_key(
     return _public(row)
 
 
+def create_held_key(
+    session: Session,
+    keyring: Keyring,
+    organisation_id: str,
+    *,
+    now: datetime,
+    actor: Actor,
+    overlap: timedelta = DEFAULT_OVERLAP,
+) -> PublicKey:
+    """A new key the server holds for the organisation; its older keys retire."""
+    key = SigningKey.generate()
+    public = register_key(
+        session, organisation_id, key.public_key_bytes(), now=now, actor=actor, overlap=overlap
+    )
+    row = _row(session, organisation_id, public.key_id)
+    sealer = FieldSealer(keyring, session, organisation_id)
+    row.private_key = sealer.seal(_TABLE, "private_key", row.id, key.seed_bytes().hex())
+    return public
+
+
+def held_key(session: Session, keyring: Keyring, organisation_id: str) -> SigningKey | None:
+    """The organisation's current key, if the server holds it."""
+    row = session.scalars(
+        select(OrgSigningKey).where(
+            OrgSigningKey.organisation_id == organisation_id,
+            OrgSigningKey.retired_at.is_(None),
+            OrgSigningKey.private_key.is_not(None),
+        )
+    ).first()
+    if row is None:
+        return None
+    sealer = FieldSealer(keyring, session, organisation_id)
+    seed = sealer.unseal(_TABLE, "private_key", row.id, row.private_key)
+    return SigningKey.from_seed(bytes.fromhex(seed or ""))
+
+
 def list_keys(session: Session, organisation_id: str) -> list[PublicKey]:
     rows = session.scalars(
         select(OrgSigningKey)
@@ -154,6 +201,15 @@ def check_signed_by(
         ) from exc
 
 
+def _row(session: Session, organisation_id: str, key_id: str) -> OrgSigningKey:
+    row = session.scalars(
+        select(OrgSigningKey).where(
+            OrgSigningKey.organisation_id == organisation_id, OrgSigningKey.key_id == key_id
+        )
+    ).one()
+    return row
+
+
 def _current(session: Session, organisation_id: str) -> list[OrgSigningKey]:
     return list(
         session.scalars(
@@ -173,4 +229,5 @@ def _public(row: OrgSigningKey) -> PublicKey:
         created_at=row.created_at,
         retired_at=row.retired_at,
         valid_until=row.valid_until,
+        held_by_server=row.private_key is not None,
     )

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 # Tables this one points at, so their metadata exists whenever this one is used.
 from claimbridge.storage import orgs  # noqa: F401
-from claimbridge.storage.base import Base, id_column
+from claimbridge.storage.base import Base, Sealed, id_column
 
 
 class BatchFormat(enum.StrEnum):
@@ -114,3 +114,6 @@ class OrgSigningKey(Base):
     retired_at: Mapped[datetime | None]
     valid_until: Mapped[datetime | None]
     """Signatures dated after this are refused; ``None`` while the key is current."""
+    private_key: Mapped[bytes | None] = mapped_column(Sealed)
+    """For a key the server holds for the organisation: its seed, sealed under the
+    organisation's key (so shredding the organisation's keys destroys it too)."""

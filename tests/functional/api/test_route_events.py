@@ -712,6 +712,11 @@ COMMANDS: tuple[Command, ...] = (
         lambda w: ["--org-id", "x", "--out", str(w.world.data_dir.parent / "new.key")],
     ),
     Command("signing-key list", lambda w: [*_local(w), "--org", RIVERSIDE]),
+    Command(
+        "signing-key create-held",
+        lambda w: [*_local(w), "--org", LAKESIDE],
+        (Ev("exchange:signing-key:registered", "success", "signing_key", LAKESIDE),),
+    ),
     # Nothing is queued in this world (it ingests every upload at once): nothing to read.
     Command("worker", lambda w: [*_local(w), "--once"]),
     Command(

@@ -1,5 +1,6 @@
 """Batch manifests, receipts and direction, with the unique keys that make a
-batch arrive once; organisations' Ed25519 signing keys.
+batch arrive once, and the queue's lease and attempts; organisations'
+Ed25519 signing keys (a server-held one's seed sealed).
 
 Revision ID: e52436280bf7
 Revises: 225ffa7fc6e7
@@ -27,6 +28,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("private_key", sa.LargeBinary(), nullable=True),
         sa.CheckConstraint(
             "length(public_key) = 64", name=op.f("ck_org_signing_keys_public_key_hex")
         ),
@@ -49,6 +51,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("manifest", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("interchange_control", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("receipt", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
+        batch_op.create_index("ix_batches_status_received", ["status", "received_at"], unique=False)
         batch_op.add_column(
             sa.Column("direction", sa.String(length=10), nullable=False, server_default="inbound")
         )
@@ -67,6 +72,9 @@ def downgrade() -> None:
         batch_op.drop_constraint("uq_batches_content", type_="unique")
         batch_op.drop_constraint(op.f("ck_batches_direction"), type_="check")
         batch_op.drop_column("direction")
+        batch_op.drop_index("ix_batches_status_received")
+        batch_op.drop_column("attempts")
+        batch_op.drop_column("lease_until")
         batch_op.drop_column("receipt")
         batch_op.drop_column("interchange_control")
         batch_op.drop_column("manifest")
