@@ -64,7 +64,7 @@ from claimbridge.exchange.receipts import (
     sign_receipt,
 )
 from claimbridge.phi.intake import Intake
-from claimbridge.storage.batches import Batch, BatchStatus
+from claimbridge.storage.batches import Batch, BatchFormat, BatchStatus
 from claimbridge.storage.orgs import Organisation, OrgKind, Role, engaged_practices
 from claimbridge.types import new_id
 
@@ -267,6 +267,7 @@ class BatchService:
             select(Batch)
             .where(
                 Batch.status == BatchStatus.RECEIVED.value,
+                Batch.direction == "inbound",
                 or_(Batch.lease_until.is_(None), Batch.lease_until < now),
             )
             .order_by(Batch.received_at, Batch.id)
@@ -409,7 +410,20 @@ class BatchService:
         *,
         now: datetime,
     ) -> Delivery:
-        receipt = sign_receipt(_receipt(arrival, checked, stored_claims, now), self.server_key)
+        acknowledgment = checked.acknowledgment_999(
+            control_number=_control_number(arrival.batch_id), now=now
+        )
+        extra = {}
+        if acknowledgment is not None:
+            extra["acknowledgment_batch_id"] = self._issue_999(
+                session, arrival, acknowledgment, now=now
+            )
+        receipt = sign_receipt(
+            _receipt(
+                arrival, checked, stored_claims, now, acknowledgment=acknowledgment, extra=extra
+            ),
+            self.server_key,
+        )
         batch.status = (BatchStatus.REJECTED if checked.rejected else BatchStatus.INGESTED).value
         batch.accepted_count = stored_claims
         batch.rejected_count = checked.found - stored_claims
@@ -421,6 +435,29 @@ class BatchService:
         )
         session.flush()
         return Delivery(receipt, duplicate=False)
+
+    def _issue_999(
+        self, session: Session, arrival: _Arrival, acknowledgment: str, *, now: datetime
+    ) -> str:
+        """Our 999, stored encrypted as an outbound batch in reply to this one; its id."""
+        content = acknowledgment.encode("ascii", errors="replace")
+        stored = self.files.write(arrival.manifest.sender, arrival.key, io.BytesIO(content))
+        outbound = Batch(
+            id=new_id(),
+            practice_id=arrival.manifest.sender,
+            recipient_id=None,
+            sender_user_id=None,
+            format=BatchFormat.X12_999.value,
+            content_sha256=stored.sha256,
+            size_bytes=stored.size_bytes,
+            blob_key=stored.blob_key,
+            status=BatchStatus.ISSUED.value,
+            received_at=now,
+            in_reply_to=arrival.batch_id,
+            direction="outbound",
+        )
+        session.add(outbound)
+        return outbound.id
 
     def _new_row(self, arrival: _Arrival, now: datetime, *, interchange: str | None) -> Batch:
         manifest, stored = arrival.manifest, arrival.stored
@@ -518,7 +555,13 @@ def _check_content(manifest: Manifest, stored: SealedFile) -> None:
 
 
 def _receipt(
-    arrival: _Arrival, checked: ClaimSource | None, stored_claims: int, now: datetime
+    arrival: _Arrival,
+    checked: ClaimSource | None,
+    stored_claims: int,
+    now: datetime,
+    *,
+    acknowledgment: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Receipt:
     manifest = arrival.manifest
     if checked is None:  # stored and queued: a worker reads it next
@@ -550,9 +593,8 @@ def _receipt(
         claims_stored=stored_claims,
         problems=problems,
         problems_left_out=left_out,
-        acknowledgment_999=checked.acknowledgment_999(
-            control_number=_control_number(arrival.batch_id), now=now
-        ),
+        acknowledgment_999=acknowledgment,
+        extra=extra or {},
     )
 
 

@@ -1,7 +1,8 @@
 """Batches through the gateway: who may see which, and the audited way to their content.
 
-A practice sees the batches it sent. A billing company sees the batches
-addressed to it, from practices it is actively engaged by now: when the
+A practice sees the batches it sent, and ours in reply (999s, outbound).
+A billing company sees the batches addressed to it, from practices it is
+actively engaged by now: when the
 engagement lapses, they vanish on the next request. Receipts and batch
 metadata hold no PHI, but every read of them is audited; the content is
 PHI, and ``content`` writes its disclosure event before returning where it
@@ -108,8 +109,8 @@ class BatchAccess:
 
     def receipt(self, batch_id: str) -> str:
         row = self.get(batch_id, action="exchange:batch:receipt")
-        if row.receipt is None:  # pragma: no cover - every stored batch has one
-            raise NotFound("The batch has no receipt yet.", where="batch")
+        if row.receipt is None:  # our own outbound batches (999s) carry none
+            raise NotFound("An outbound batch has no receipt.", where="batch")
         return row.receipt
 
     def content(self, batch_id: str) -> BatchContent:
@@ -160,4 +161,5 @@ def batch_summary(row: Batch) -> dict[str, Any]:
         "claims_not_stored": row.rejected_count,
         "received_at": row.received_at.isoformat(),
         "manifest_id": row.manifest_id,
+        "in_reply_to": row.in_reply_to,
     }

@@ -43,6 +43,8 @@ class BatchFormat(enum.StrEnum):
     X12_837I = "x12-837i"
     CSV = "csv"
     FHIR = "fhir-r4"
+    X12_999 = "x12-999"
+    """Our acknowledgment of an X12 batch: an outbound batch to the practice."""
 
 
 class BatchStatus(enum.StrEnum):
@@ -50,6 +52,8 @@ class BatchStatus(enum.StrEnum):
     """Stored and signed for; not yet read (a worker will)."""
     INGESTED = "ingested"
     REJECTED = "rejected"
+    ISSUED = "issued"
+    """An outbound batch we made (a 999), stored for the organisation to fetch."""
 
 
 class Batch(Base):
@@ -94,6 +98,10 @@ class Batch(Base):
     lease_until: Mapped[datetime | None]
     """While a worker reads a ``received`` batch: until when it holds it (then another may)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    in_reply_to: Mapped[str | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="RESTRICT"), index=True
+    )
+    """For an outbound batch answering an inbound one (our 999): that batch."""
     direction: Mapped[str] = mapped_column(String(10), default="inbound", server_default="inbound")
 
 

@@ -118,7 +118,8 @@ class ExchangeWorld:
         return self.count(Patient, practice_id=practice)
 
     def batches_of(self, practice: str) -> int:
-        return self.count(Batch, practice_id=practice)
+        """Batches the practice sent (not our 999s in reply)."""
+        return self.count(Batch, practice_id=practice, direction="inbound")
 
 
 @pytest.fixture

@@ -47,6 +47,15 @@ def test_a_conformance_837p_is_ingested_and_its_receipt_verifies_offline(
     # Accepted, with a note: the file names the X222A2 errata of the guide.
     assert "AK9*E*1*1*1" in document["acknowledgment_999"]
     assert w.claims_of(w.riverside) == 1
+    # The 999 is also an outbound batch in reply, stored encrypted for the practice.
+    with w.sessions() as session:
+        reply = session.get(Batch, document["acknowledgment_batch_id"])
+        assert reply is not None
+        assert (reply.direction, reply.format, reply.status) == ("outbound", "x12-999", "issued")
+        assert reply.in_reply_to == document["batch_id"]
+        out = io.BytesIO()
+        w.service.files.read_into(session, w.riverside, reply.blob_key or "", out)
+    assert out.getvalue().decode() == document["acknowledgment_999"]
     with w.sessions() as session:
         claim = session.scalars(select(Claim).where(Claim.practice_id == w.riverside)).one()
         assert claim.batch_id == document["batch_id"]

@@ -17,6 +17,11 @@ down_revision: str | None = "225ffa7fc6e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_FORMATS = "'x12-837p', 'x12-837i', 'csv', 'fhir-r4'"
+_FORMAT_CHECK = "format IN ({})"
+_STATUSES = "'received', 'ingested', 'rejected'"
+_STATUS_CHECK = "status IN ({})"
+
 
 def upgrade() -> None:
     op.create_table(
@@ -54,6 +59,19 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
         batch_op.create_index("ix_batches_status_received", ["status", "received_at"], unique=False)
+        batch_op.add_column(sa.Column("in_reply_to", sa.String(length=36), nullable=True))
+        batch_op.create_index(batch_op.f("ix_batches_in_reply_to"), ["in_reply_to"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_batches_in_reply_to_batches"),
+            "batches",
+            ["in_reply_to"],
+            ["id"],
+            ondelete="RESTRICT",
+        )
+        batch_op.drop_constraint(batch_op.f("ck_batches_format"), type_="check")
+        batch_op.create_check_constraint("format", _FORMAT_CHECK.format(_FORMATS + ", 'x12-999'"))
+        batch_op.drop_constraint(batch_op.f("ck_batches_status"), type_="check")
+        batch_op.create_check_constraint("status", _STATUS_CHECK.format(_STATUSES + ", 'issued'"))
         batch_op.add_column(
             sa.Column("direction", sa.String(length=10), nullable=False, server_default="inbound")
         )
@@ -72,6 +90,13 @@ def downgrade() -> None:
         batch_op.drop_constraint("uq_batches_content", type_="unique")
         batch_op.drop_constraint(op.f("ck_batches_direction"), type_="check")
         batch_op.drop_column("direction")
+        batch_op.drop_constraint(batch_op.f("ck_batches_format"), type_="check")
+        batch_op.create_check_constraint("format", _FORMAT_CHECK.format(_FORMATS))
+        batch_op.drop_constraint(batch_op.f("ck_batches_status"), type_="check")
+        batch_op.create_check_constraint("status", _STATUS_CHECK.format(_STATUSES))
+        batch_op.drop_constraint(batch_op.f("fk_batches_in_reply_to_batches"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_batches_in_reply_to"))
+        batch_op.drop_column("in_reply_to")
         batch_op.drop_index("ix_batches_status_received")
         batch_op.drop_column("attempts")
         batch_op.drop_column("lease_until")
