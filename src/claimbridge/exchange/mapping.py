@@ -34,6 +34,7 @@ __all__ = ["to_intake"]
 # PAT01, the patient's relationship to the subscriber (005010X222A1 2000C).
 _RELATIONSHIPS = {"01": "spouse", "19": "child", "20": "employee", "39": "organ_donor"}
 _MAX_PROCEDURE = 5
+_PRIORITIES = {"P": 1, "S": 2, **dict.fromkeys("TABCDEFGH", 3)}
 
 
 def to_intake(claim: ProfessionalClaim | InstitutionalClaim, where: str) -> IntakeClaim:
@@ -154,6 +155,8 @@ def _service_date(
 
 
 def _priority(responsibility: str) -> int:
-    # SBR01: P primary, S secondary, T tertiary, then A-H for payers 4 to 11.
-    order = "PST" + "ABCDEFGH"
-    return order.index(responsibility) + 1 if responsibility in order else 1
+    """SBR01 as the store keeps it: 1 primary, 2 secondary, 3 tertiary or later.
+
+    SBR01 also names payers 4 to 11 (A to H); the coverages table counts to 3.
+    """
+    return _PRIORITIES.get(responsibility, 1)

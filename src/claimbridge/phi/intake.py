@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from claimbridge.access.permissions import Permission
@@ -33,16 +34,25 @@ from claimbridge.phi.records import (
     ClaimRecord,
     CoverageRecord,
     PatientRecord,
-    claim_row,
-    coverage_row,
-    patient_row,
+    Row,
+    claim_values,
+    coverage_values,
+    patient_values,
 )
+from claimbridge.storage.base import Base
+from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Coverage, Patient
 
-__all__ = ["FLUSH_EVERY", "Intake", "IntakeClaim"]
+__all__ = ["FLUSH_EVERY", "MATCH_CACHE_LIMIT", "Intake", "IntakeClaim"]
 
 FLUSH_EVERY = 500
 """Claims held before their rows go to the database, so memory stays flat."""
+MATCH_CACHE_LIMIT = 20_000
+"""Blind-index matches remembered within a batch; beyond this the cache is emptied and
+later claims are matched against the rows already written, as across batches. A
+batch of more distinct patients than this may then, in one rare case, create a patient
+it would otherwise have matched: a claim whose MRN was first seen on a claim matched
+by name and birth date to a patient stored without that MRN."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +83,17 @@ class Intake:
         self.sealer = FieldSealer(keyring, session, practice_id)
         self._patients: dict[str, str] = {}
         self._coverages: dict[tuple[str, str, str], str] = {}
-        # Rows wait here and go in table order (patients, coverages, claims):
-        # they refer to each other by id only, with no ORM relationships.
-        self._pending: tuple[list[object], list[object], list[object]] = ([], [], [])
+        # Rows wait here as column values and go in table order (patients,
+        # coverages, claims, service lines), each table in one bulk INSERT:
+        # they refer to each other by id only, and nothing reads them back
+        # through this session, so the ORM's unit of work has nothing to add.
+        self._pending: dict[type[Base], list[Row]] = {
+            Patient: [],
+            Coverage: [],
+            Claim: [],
+            ServiceLine: [],
+        }
+        self._waiting: list[tuple[IntakeClaim, str]] = []
         self.patients_created = 0
         self.patients_matched = 0
 
@@ -98,10 +116,25 @@ class Intake:
         self._audit(action, batch_id, outcome="success")
 
     def add(self, item: IntakeClaim, *, batch_id: str) -> None:
-        patient_id = self._patient(item.patient)
-        coverage_id = self._coverage(patient_id, item.coverage) if item.coverage else None
-        self._pending[2].append(
-            claim_row(
+        self._waiting.append((item, batch_id))
+        if len(self._waiting) >= FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Match the waiting claims' patients and coverages, then write their rows (not committed).
+
+        The database is asked once per chunk (``IN`` over the chunk's blind
+        indexes), not once per claim. Nothing of this intake reaches the
+        database between two flushes, so what a per-claim query would have
+        found is what the chunk's query finds.
+        """
+        waiting, self._waiting = self._waiting, []
+        patient_ids = self._match_patients([item.patient for item, _ in waiting])
+        coverage_ids = self._match_coverages([item.coverage for item, _ in waiting], patient_ids)
+        for (item, batch_id), patient_id, coverage_id in zip(
+            waiting, patient_ids, coverage_ids, strict=True
+        ):
+            claim, lines = claim_values(
                 self.sealer,
                 item.claim,
                 patient_id=patient_id,
@@ -110,23 +143,45 @@ class Intake:
                 now=self.now,
                 batch_id=batch_id,
             )
-        )
-        if len(self._pending[2]) >= FLUSH_EVERY:
-            self.flush()
+            self._pending[Claim].append(claim)
+            self._pending[ServiceLine].extend(lines)
+        self._write()
+        if len(self._patients) + len(self._coverages) > MATCH_CACHE_LIMIT:
+            self._patients.clear()
+            self._coverages.clear()
 
-    def flush(self) -> None:
-        """Send the waiting rows to the database (not committed)."""
-        for rows in self._pending:
+    def _write(self) -> None:
+        for model, rows in self._pending.items():
             if rows:
-                self.session.add_all(rows)
-                self.session.flush()
+                self.session.execute(insert(_table(model)), rows)
                 rows.clear()
 
     # -- matching -----------------------------------------------------------------
 
-    def _patient(self, patient: PatientRecord) -> str:
+    def _match_patients(self, patients: list[PatientRecord]) -> list[str]:
+        keys = [self._patient_keys(patient) for patient in patients]
+        stored = self._stored_patients(keys)
+        return [
+            self._patient(patient, patient_keys, stored)
+            for patient, patient_keys in zip(patients, keys, strict=True)
+        ]
+
+    def _match_coverages(
+        self, coverages: list[CoverageRecord | None], patient_ids: list[str]
+    ) -> list[str | None]:
+        keys = [
+            None if coverage is None else self._coverage_key(patient_id, coverage)
+            for coverage, patient_id in zip(coverages, patient_ids, strict=True)
+        ]
+        stored = self._stored_coverages(keys)
+        return [
+            None if coverage is None or key is None else self._coverage(key, coverage, stored)
+            for coverage, key in zip(coverages, keys, strict=True)
+        ]
+
+    def _patient_keys(self, patient: PatientRecord) -> list[tuple[str, str | None]]:
         sealer = self.sealer
-        keys = []
+        keys: list[tuple[str, str | None]] = []
         if patient.mrn:
             keys.append(("mrn", sealer.index("patients.mrn", patient.mrn)))
         keys.append(
@@ -135,51 +190,97 @@ class Intake:
                 sealer.name_dob_index(patient.family_name, patient.given_name, patient.birth_date),
             )
         )
+        return keys
+
+    def _stored_patients(
+        self, keys: list[list[tuple[str, str | None]]]
+    ) -> dict[tuple[str, str], str]:
+        """The practice's oldest stored patient for each index not already matched."""
+        wanted: dict[str, set[str]] = {"mrn": set(), "name_dob": set()}
+        for item_keys in keys:
+            for kind, index in item_keys:
+                if index is not None and f"{kind}:{index}" not in self._patients:
+                    wanted[kind].add(index)
+        found: dict[tuple[str, str], str] = {}
+        for kind, indexes in wanted.items():
+            if not indexes:
+                continue
+            column = Patient.mrn_index if kind == "mrn" else Patient.name_dob_index
+            rows = self.session.execute(
+                select(column, Patient.id)
+                .where(Patient.practice_id == self.practice_id, column.in_(sorted(indexes)))
+                .order_by(Patient.created_at, Patient.id)
+            )
+            for index, patient_id in rows:
+                if index is not None:  # it matched one of ``indexes``; None never does
+                    found.setdefault((kind, index), patient_id)
+        return found
+
+    def _patient(
+        self,
+        patient: PatientRecord,
+        keys: list[tuple[str, str | None]],
+        stored: dict[tuple[str, str], str],
+    ) -> str:
         for kind, index in keys:
             cached = self._patients.get(f"{kind}:{index}")
             if cached is not None:
                 return cached
         for kind, index in keys:
-            column = Patient.mrn_index if kind == "mrn" else Patient.name_dob_index
-            found = self.session.scalars(
-                select(Patient.id)
-                .where(Patient.practice_id == self.practice_id, column == index)
-                .order_by(Patient.created_at, Patient.id)
-                .limit(1)
-            ).first()
+            found = stored.get((kind, index)) if index is not None else None
             if found is not None:
                 self.patients_matched += 1
                 return self._remember(keys, found)
-        row = patient_row(sealer, patient, now=self.now)
-        self._pending[0].append(row)
+        row = patient_values(self.sealer, patient, now=self.now)
+        self._pending[Patient].append(row)
         self.patients_created += 1
-        return self._remember(keys, row.id)
+        return self._remember(keys, row["id"])
 
     def _remember(self, keys: list[tuple[str, str | None]], patient_id: str) -> str:
         for kind, index in keys:
             self._patients[f"{kind}:{index}"] = patient_id
         return patient_id
 
-    def _coverage(self, patient_id: str, coverage: CoverageRecord) -> str:
+    def _coverage_key(self, patient_id: str, coverage: CoverageRecord) -> tuple[str, str, str]:
         member_index = self.sealer.index("coverages.member_id", coverage.member_id) or ""
-        key = (patient_id, coverage.payer_id, member_index)
+        return (patient_id, coverage.payer_id, member_index)
+
+    def _stored_coverages(
+        self, wanted: list[tuple[str, str, str] | None]
+    ) -> dict[tuple[str, str, str], str]:
+        """The practice's stored coverage for each (patient, payer, member) not already matched."""
+        keys = {key for key in wanted if key is not None and key not in self._coverages}
+        if not keys:
+            return {}
+        rows = self.session.execute(
+            select(Coverage.patient_id, Coverage.payer_id, Coverage.member_id_index, Coverage.id)
+            .where(
+                Coverage.practice_id == self.practice_id,
+                Coverage.member_id_index.in_(sorted({key[2] for key in keys})),
+            )
+            .order_by(Coverage.created_at, Coverage.id)
+        )
+        found: dict[tuple[str, str, str], str] = {}
+        for patient_id, payer_id, member_index, coverage_id in rows:
+            key = (patient_id, payer_id, member_index)
+            if key in keys:
+                found.setdefault(key, coverage_id)
+        return found
+
+    def _coverage(
+        self,
+        key: tuple[str, str, str],
+        coverage: CoverageRecord,
+        stored: dict[tuple[str, str, str], str],
+    ) -> str:
         cached = self._coverages.get(key)
         if cached is not None:
             return cached
-        found = self.session.scalars(
-            select(Coverage.id)
-            .where(
-                Coverage.practice_id == self.practice_id,
-                Coverage.patient_id == patient_id,
-                Coverage.payer_id == coverage.payer_id,
-                Coverage.member_id_index == member_index,
-            )
-            .limit(1)
-        ).first()
+        found = stored.get(key)
         if found is None:
-            row = coverage_row(self.sealer, patient_id, coverage, now=self.now)
-            self._pending[1].append(row)
-            found = row.id
+            row = coverage_values(self.sealer, key[0], coverage, now=self.now)
+            self._pending[Coverage].append(row)
+            found = row["id"]
         self._coverages[key] = found
         return found
 
@@ -198,3 +299,9 @@ class Intake:
             ),
             now=self.now,
         )
+
+
+def _table(model: type[Base]) -> Table:
+    # Core INSERTs, not the ORM's bulk path: the rows are plain column values
+    # already, and the ORM's per-row bookkeeping was a fifth of an ingest.
+    return cast(Table, model.__table__)  # a declarative model maps exactly one table

@@ -12,12 +12,15 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from claimbridge.crypto.sealing import FieldSealer
 from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Coverage, Encounter, Patient
 from claimbridge.types import new_id
+
+Row = dict[str, Any]
+"""A table row as column values, for bulk inserts (one ``INSERT`` executed with a list)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,31 +65,36 @@ class EncounterRecord:
     source: str = "ehr"
 
 
-def patient_row(sealer: FieldSealer, record: PatientRecord, *, now: datetime) -> Patient:
+def patient_values(sealer: FieldSealer, record: PatientRecord, *, now: datetime) -> Row:
+    """The sealed ``patients`` row for ``record``, as column values (for bulk inserts)."""
     row_id = new_id()
 
     def sealed(column: str, value: str | None) -> bytes | None:
         return sealer.seal("patients", column, row_id, value)
 
     address = json.dumps(_address_dict(record.address)) if record.address else None
-    return Patient(
-        id=row_id,
-        practice_id=sealer.tenant,
-        mrn_index=sealer.index("patients.mrn", record.mrn),
-        name_dob_index=sealer.name_dob_index(
+    return {
+        "id": row_id,
+        "practice_id": sealer.tenant,
+        "mrn_index": sealer.index("patients.mrn", record.mrn),
+        "name_dob_index": sealer.name_dob_index(
             record.family_name, record.given_name, record.birth_date
         ),
-        mrn=sealed("mrn", record.mrn),
-        given_name=sealed("given_name", record.given_name),
-        family_name=sealed("family_name", record.family_name),
-        birth_date=sealer.seal_date("patients", "birth_date", row_id, record.birth_date),
-        sex=sealed("sex", record.sex),
-        address=sealed("address", address),
-        phone=sealed("phone", record.phone),
-        ssn=sealed("ssn", record.ssn),
-        deceased_on=sealer.seal_date("patients", "deceased_on", row_id, record.deceased_on),
-        created_at=now,
-    )
+        "mrn": sealed("mrn", record.mrn),
+        "given_name": sealed("given_name", record.given_name),
+        "family_name": sealed("family_name", record.family_name),
+        "birth_date": sealer.seal_date("patients", "birth_date", row_id, record.birth_date),
+        "sex": sealed("sex", record.sex),
+        "address": sealed("address", address),
+        "phone": sealed("phone", record.phone),
+        "ssn": sealed("ssn", record.ssn),
+        "deceased_on": sealer.seal_date("patients", "deceased_on", row_id, record.deceased_on),
+        "created_at": now,
+    }
+
+
+def patient_row(sealer: FieldSealer, record: PatientRecord, *, now: datetime) -> Patient:
+    return Patient(**patient_values(sealer, record, now=now))
 
 
 def read_patient(sealer: FieldSealer, row: Patient) -> PatientRecord:
@@ -109,25 +117,32 @@ def read_patient(sealer: FieldSealer, row: Patient) -> PatientRecord:
     )
 
 
+def coverage_values(
+    sealer: FieldSealer, patient_id: str, record: CoverageRecord, *, now: datetime
+) -> Row:
+    """The sealed ``coverages`` row for ``record``, as column values (for bulk inserts)."""
+    row_id = new_id()
+    return {
+        "id": row_id,
+        "practice_id": sealer.tenant,
+        "patient_id": patient_id,
+        "payer_name": record.payer_name,
+        "payer_id": record.payer_id,
+        "priority": record.priority,
+        "relationship_code": record.relationship,
+        "member_id_index": sealer.index("coverages.member_id", record.member_id),
+        "member_id": sealer.seal("coverages", "member_id", row_id, record.member_id),
+        "group_number": sealer.seal("coverages", "group_number", row_id, record.group_number),
+        "effective_from": record.effective_from,
+        "effective_through": record.effective_through,
+        "created_at": now,
+    }
+
+
 def coverage_row(
     sealer: FieldSealer, patient_id: str, record: CoverageRecord, *, now: datetime
 ) -> Coverage:
-    row_id = new_id()
-    return Coverage(
-        id=row_id,
-        practice_id=sealer.tenant,
-        patient_id=patient_id,
-        payer_name=record.payer_name,
-        payer_id=record.payer_id,
-        priority=record.priority,
-        relationship_code=record.relationship,
-        member_id_index=sealer.index("coverages.member_id", record.member_id),
-        member_id=sealer.seal("coverages", "member_id", row_id, record.member_id),
-        group_number=sealer.seal("coverages", "group_number", row_id, record.group_number),
-        effective_from=record.effective_from,
-        effective_through=record.effective_through,
-        created_at=now,
-    )
+    return Coverage(**coverage_values(sealer, patient_id, record, now=now))
 
 
 def read_coverage(sealer: FieldSealer, row: Coverage) -> CoverageRecord:
@@ -198,6 +213,58 @@ class ClaimRecord:
         return sum(line.charge_cents for line in self.lines)
 
 
+def claim_values(
+    sealer: FieldSealer,
+    record: ClaimRecord,
+    *,
+    patient_id: str,
+    coverage_id: str | None,
+    encounter_id: str | None,
+    now: datetime,
+    batch_id: str | None = None,
+) -> tuple[Row, list[Row]]:
+    """The sealed ``claims`` row and its ``service_lines`` rows, as column values."""
+    claim_id = new_id()  # the sealed account number is bound to the row id
+    dates = [line.service_date for line in record.lines]
+    account = sealer.seal("claims", "patient_account", claim_id, record.patient_account)
+    claim: Row = {
+        "id": claim_id,
+        "practice_id": sealer.tenant,
+        "patient_id": patient_id,
+        "coverage_id": coverage_id,
+        "encounter_id": encounter_id,
+        "batch_id": batch_id,
+        "patient_account": account,
+        "billing_npi": record.billing_npi,
+        "rendering_npi": record.rendering_npi,
+        "place_of_service": record.place_of_service,
+        "frequency_code": record.frequency_code,
+        "diagnoses": list(record.diagnoses),
+        "total_charge_cents": record.total_charge_cents,
+        "service_from": min(dates),
+        "service_through": max(dates),
+        "received_at": now,
+        "created_at": now,
+    }
+    lines: list[Row] = [
+        {
+            "id": new_id(),
+            "claim_id": claim_id,
+            "practice_id": sealer.tenant,
+            "line_number": line.line_number,
+            "procedure_code": line.procedure_code,
+            "modifiers": list(line.modifiers),
+            "units": Decimal(line.units),
+            "charge_cents": line.charge_cents,
+            "service_date": line.service_date,
+            "diagnosis_pointers": list(line.diagnosis_pointers),
+            "ndc": line.ndc,
+        }
+        for line in record.lines
+    ]
+    return claim, lines
+
+
 def claim_row(
     sealer: FieldSealer,
     record: ClaimRecord,
@@ -208,40 +275,17 @@ def claim_row(
     now: datetime,
     batch_id: str | None = None,
 ) -> Claim:
-    dates = [line.service_date for line in record.lines]
-    row = Claim(
-        id=new_id(),  # the sealed account number is bound to the row id
-        practice_id=sealer.tenant,
+    claim, lines = claim_values(
+        sealer,
+        record,
         patient_id=patient_id,
         coverage_id=coverage_id,
         encounter_id=encounter_id,
+        now=now,
         batch_id=batch_id,
-        billing_npi=record.billing_npi,
-        rendering_npi=record.rendering_npi,
-        place_of_service=record.place_of_service,
-        frequency_code=record.frequency_code,
-        diagnoses=list(record.diagnoses),
-        total_charge_cents=record.total_charge_cents,
-        service_from=min(dates),
-        service_through=max(dates),
-        received_at=now,
-        created_at=now,
     )
-    seal_patient_account(sealer, row, record.patient_account)
-    row.lines = [
-        ServiceLine(
-            practice_id=sealer.tenant,
-            line_number=line.line_number,
-            procedure_code=line.procedure_code,
-            modifiers=list(line.modifiers),
-            units=Decimal(line.units),
-            charge_cents=line.charge_cents,
-            service_date=line.service_date,
-            diagnosis_pointers=list(line.diagnosis_pointers),
-            ndc=line.ndc,
-        )
-        for line in record.lines
-    ]
+    row = Claim(**claim)
+    row.lines = [ServiceLine(**line) for line in lines]
     return row
 
 

@@ -22,7 +22,7 @@ from claimbridge.exchange.receipts import read_receipt
 from claimbridge.storage.audit import AuditEvent
 from claimbridge.storage.batches import Batch
 from claimbridge.storage.claims import Claim
-from claimbridge.storage.clinical import Patient
+from claimbridge.storage.clinical import Coverage, Patient
 from tests.functional.exchange.conftest import MAX_BYTES, ExchangeWorld
 from tests.functional.exchange.samples import conformance_837p, generated_837p, with_one_bad_set
 
@@ -325,3 +325,18 @@ def _recount(content: bytes) -> bytes:
             parts[1] = str(index - start + 1)
         out.append("*".join(parts))
     return "~".join(out).encode("ascii")
+
+
+def test_a_fourth_payer_is_kept_as_tertiary_or_later(exchange_world: ExchangeWorld) -> None:
+    w = exchange_world
+    # SBR01 "A" is the payer responsible fourth; the store counts primary to tertiary-or-later.
+    content = generated_837p(2, seed=56).replace(b"SBR*P*", b"SBR*A*")
+    assert b"SBR*A*" in content
+    assert w.send(content).status == "accepted"
+    with w.sessions() as session:
+        priorities = set(
+            session.scalars(
+                select(Coverage.priority).where(Coverage.practice_id == w.riverside)
+            ).all()
+        )
+    assert priorities == {3}
