@@ -87,7 +87,7 @@ class PartyDraft:
         "taxonomy",
     )
 
-    def __init__(self, role: str, name: list[str], *, taxonomy: str = "") -> None:
+    def __init__(self, role: str, name: list[str], taxonomy: str = "") -> None:
         self.role = role
         self.name = name
         self.street: list[str] | None = None

@@ -338,7 +338,7 @@ class HierarchyReader:
         for draft in owner:
             if draft.role == role:
                 raise self.unexpected("This name loop appears more than once.")
-        self.party = PartyDraft(role, e, taxonomy=taxonomy)
+        self.party = PartyDraft(role, e, taxonomy)
         owner.append(self.party)
 
     def on_n3(self, segment: list[str]) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any, BinaryIO
 
 from claimbridge.formats.x12 import values837
@@ -134,8 +133,6 @@ _SKIPPED = frozenset(
 )
 
 
-_is_diagnosis = DIAGNOSIS_QUALIFIERS.__contains__
-_qualifier = attrgetter("qualifier")
 
 
 def _role(parties: tuple[Party, ...], role: str) -> Party | None:
@@ -313,10 +310,14 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
         return ClaimDraft(fields, self.segments.number)
 
     def on_diagnoses(self, segment: list[str]) -> None:
-        self.on_hi(segment)
         claim = self.claim
+        before = len(claim.codes) if claim is not None else 0
+        self.on_hi(segment)
         assert claim is not None  # noqa: S101 - on_hi refuses HI outside a claim
-        claim.diagnosis_count = sum(map(_is_diagnosis, map(_qualifier, claim.codes)))
+        codes = claim.codes
+        for index in range(before, len(codes)):
+            if codes[index].qualifier in DIAGNOSIS_QUALIFIERS:
+                claim.diagnosis_count += 1
 
     def on_service(self, segment: list[str]) -> None:
         line = self.line
