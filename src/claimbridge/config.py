@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     """The largest batch content accepted; enforced while it streams in."""
     ingest_queue_from_bytes: int = Field(default=1024 * 1024, ge=0)
     """Uploads this large or larger are answered "processing" and ingested by the worker."""
+    ingest_lease_seconds: int = Field(default=60, ge=1, le=3600)
+    """How long a worker holds a queued batch without renewing: a dead worker's batch
+    is taken again after this."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     database_lock_timeout_ms: int = Field(
         default=30_000,

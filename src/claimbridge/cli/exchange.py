@@ -55,7 +55,13 @@ from claimbridge.cli.remote import (
 from claimbridge.clock import SystemClock
 from claimbridge.crypto.signing import SigningKey
 from claimbridge.datadir import DEFAULT_DATA_DIR
-from claimbridge.errors import ConfigError, NotFound, ValidationFailed
+from claimbridge.errors import (
+    ConfigError,
+    NotFound,
+    StorageError,
+    Unauthenticated,
+    ValidationFailed,
+)
 from claimbridge.exchange.clientkeys import client_key_path, read_client_key
 from claimbridge.exchange.manifest import FORMATS, make_manifest
 from claimbridge.exchange.orgkeys import held_key
@@ -373,7 +379,12 @@ class _progress:  # noqa: N801 - used as a context manager, like a function
 
 
 def _wait_for(remote: Remote, answer: dict[str, Any], *, seconds: int, quiet: bool) -> Any:
-    """Poll the batch's receipt until the worker has read it (status not ``processing``)."""
+    """Poll the batch's receipt until the worker has read it (status not ``processing``).
+
+    The batch is durable already (the processing receipt says so), so a
+    server that restarts meanwhile, or answers an error, is waited out until
+    the deadline; then the processing receipt is what ``send`` prints.
+    """
     batch_id = answer["receipt"]["document"]["batch_id"]
     deadline = time.monotonic() + seconds
     delay = 0.5
@@ -382,8 +393,11 @@ def _wait_for(remote: Remote, answer: dict[str, Any], *, seconds: int, quiet: bo
         status.start()
     try:
         while time.monotonic() < deadline:
-            receipt = remote.get(f"/batches/{batch_id}/receipt")
-            if receipt.get("document", {}).get("status") != "processing":
+            try:
+                receipt = remote.get(f"/batches/{batch_id}/receipt")
+            except (StorageError, Unauthenticated):
+                receipt = {}
+            if receipt.get("document", {}).get("status") not in (None, "processing"):
                 return {**answer, "receipt": receipt}
             time.sleep(delay)
             delay = min(delay * 1.5, 5.0)

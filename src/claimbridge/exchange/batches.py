@@ -35,11 +35,12 @@ import contextlib
 import hashlib
 import io
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,12 +69,24 @@ from claimbridge.storage.batches import Batch, BatchFormat, BatchStatus
 from claimbridge.storage.orgs import Organisation, OrgKind, Role, engaged_practices
 from claimbridge.types import new_id
 
-__all__ = ["DEFAULT_LEASE", "MAX_ATTEMPTS", "BatchService", "Delivery", "worker_principal"]
+__all__ = [
+    "DEFAULT_LEASE",
+    "MAX_ATTEMPTS",
+    "RETRY_AFTER",
+    "BatchService",
+    "Delivery",
+    "worker_principal",
+]
 
-DEFAULT_LEASE = timedelta(minutes=10)
-"""How long a worker holds a queued batch before another may take it."""
+DEFAULT_LEASE = timedelta(seconds=60)
+"""How long a worker holds a queued batch unless it renews the lease (it does, while
+reading); a worker that dies leaves the batch to the next one after this."""
+RETRY_AFTER = timedelta(seconds=30)
+"""After a failed attempt, the batch waits this long before it is tried again."""
 MAX_ATTEMPTS = 5
-"""A queued batch whose reading fails this often is rejected, with the reason."""
+"""A queued batch whose reading fails (raises) this often is rejected, with the reason.
+A worker killed mid-way has not failed: its attempt does not count."""
+_RENEW_EVERY_CLAIMS = 1000
 WORKER_AUTH = "exchange-worker"
 
 
@@ -169,7 +182,9 @@ class BatchService:
         server_key: SigningKey,
         clock: Clock,
         max_bytes: int,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
+        self.lease = lease
         self.sessions = sessions
         self.keyring = keyring
         self.files = files
@@ -238,30 +253,36 @@ class BatchService:
             return self._duplicate(existing)
         return Delivery(receipt, duplicate=False)
 
-    def process_next(self, *, lease: timedelta = DEFAULT_LEASE) -> str | None:
+    def process_next(self) -> str | None:
         """Read and ingest the oldest queued batch no other worker holds; its id, or None.
 
         The batch is leased in a short transaction of its own (``FOR UPDATE
         SKIP LOCKED`` on PostgreSQL, so workers on several machines share the
         queue; SQLite has one writer at a time anyway), read through with no
-        transaction open, then ingested in one transaction. A worker that
-        dies leaves the lease to run out, and the next takes the batch again.
+        transaction open (renewing the lease as it goes), then ingested in one
+        transaction, during which the row itself is locked. A worker that dies
+        leaves the lease to run out and the next takes the batch; a worker
+        that fails records the failure and the batch is tried again later.
         """
-        taken = unit_of_work(self.sessions, lambda session: self._lease(session, lease))
+        taken = unit_of_work(self.sessions, self._lease)
         if taken is None:
             return None
-        arrival, attempts = taken
-        if attempts > MAX_ATTEMPTS:
+        arrival, failures = taken
+        if failures >= MAX_ATTEMPTS:
             unit_of_work(self.sessions, lambda session: self._give_up(session, arrival))
             return arrival.batch_id
-        with self.sessions() as session:  # a short read, apart from the lease
-            key_id = self.files.data_key_id(arrival.stored.blob_key)
-            arrival.key = self.keyring.key_for(session, arrival.manifest.sender)(key_id)
-        source = self._read_through(arrival)
-        unit_of_work(self.sessions, lambda session: self._ingest(session, arrival, source))
+        try:
+            with self.sessions() as session:  # a short read, apart from the lease
+                key_id = self.files.data_key_id(arrival.stored.blob_key)
+                arrival.key = self.keyring.key_for(session, arrival.manifest.sender)(key_id)
+            source = self._read_through(arrival, renew=True)
+            unit_of_work(self.sessions, lambda session: self._ingest(session, arrival, source))
+        except Exception:
+            unit_of_work(self.sessions, lambda session: self._failed(session, arrival.batch_id))
+            raise
         return arrival.batch_id
 
-    def _lease(self, session: Session, lease: timedelta) -> tuple[_Arrival, int] | None:
+    def _lease(self, session: Session) -> tuple[_Arrival, int] | None:
         now = self.clock.now()
         batch = session.scalars(
             select(Batch)
@@ -276,8 +297,7 @@ class BatchService:
         ).first()
         if batch is None:
             return None
-        batch.lease_until = now + lease
-        batch.attempts += 1
+        batch.lease_until = now + self.lease
         manifest, signed = read_manifest(batch.manifest or "")
         principal = worker_principal(batch.practice_id)
         arrival = _Arrival(principal, manifest, signed, batch.id, None)
@@ -287,6 +307,23 @@ class BatchService:
             sha256=batch.content_sha256,
         )
         return arrival, batch.attempts
+
+    def _renew(self, batch_id: str) -> None:
+        def renew(session: Session) -> None:
+            session.execute(
+                update(Batch)
+                .where(Batch.id == batch_id, Batch.status == BatchStatus.RECEIVED.value)
+                .values(lease_until=self.clock.now() + self.lease)
+            )
+
+        unit_of_work(self.sessions, renew)
+
+    def _failed(self, session: Session, batch_id: str) -> None:
+        session.execute(
+            update(Batch)
+            .where(Batch.id == batch_id, Batch.status == BatchStatus.RECEIVED.value)
+            .values(attempts=Batch.attempts + 1, lease_until=self.clock.now() + RETRY_AFTER)
+        )
 
     def _give_up(self, session: Session, arrival: _Arrival) -> None:
         batch = session.get(Batch, arrival.batch_id, with_for_update=True)
@@ -298,7 +335,7 @@ class BatchService:
         checked.problems.append(
             Problem(
                 where="batch",
-                message=f"The batch could not be read after {MAX_ATTEMPTS} attempts.",
+                message=f"The batch could not be read: {MAX_ATTEMPTS} attempts failed.",
                 code="processing_failed",
             )
         )
@@ -342,12 +379,19 @@ class BatchService:
             raise
         arrival.stored = stored
 
-    def _read_through(self, arrival: _Arrival) -> ClaimSource:
-        """Read the whole content once, outside any transaction; nothing is written."""
+    def _read_through(self, arrival: _Arrival, *, renew: bool = False) -> ClaimSource:
+        """Read the whole content once, outside any transaction; nothing is written.
+
+        A worker (``renew``) renews its lease on the batch every third of the
+        lease while it reads, so a long read is not taken for a dead worker.
+        """
+        renew_at = time.monotonic() + self.lease.total_seconds() / 3
         with self._content(arrival) as stream:
             source = ClaimSource(arrival.manifest.format, stream)
-            for _ in source:
-                pass
+            for count, _ in enumerate(source, start=1):
+                if renew and count % _RENEW_EVERY_CLAIMS == 0 and time.monotonic() > renew_at:
+                    self._renew(arrival.batch_id)
+                    renew_at = time.monotonic() + self.lease.total_seconds() / 3
         return source
 
     def _content(self, arrival: _Arrival) -> contextlib.AbstractContextManager[BinaryIO]:

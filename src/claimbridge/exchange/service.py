@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -56,6 +56,7 @@ def batch_service(
         server_key=server_key,
         clock=clock,
         max_bytes=settings.max_batch_bytes,
+        lease=timedelta(seconds=settings.ingest_lease_seconds),
     )
 
 

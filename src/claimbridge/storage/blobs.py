@@ -42,12 +42,21 @@ class BlobStore:
         return key, partial
 
     def commit(self, key: str) -> Path:
-        """Make a fully written blob visible (atomic rename after fsync)."""
+        """Make a fully written blob visible and durable (fsync, rename, fsync the folder).
+
+        The folder is synced after the rename, so a power cut cannot lose a
+        blob whose database row is committed after this returns.
+        """
         path = self._path(key)
         partial = path.with_name(f".{key}.partial")
         with partial.open("rb") as written:
             os.fsync(written.fileno())
         partial.replace(path)
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
         return path
 
     def open(self, key: str) -> Path:

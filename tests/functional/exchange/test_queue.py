@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from claimbridge.errors import NotFound
-from claimbridge.exchange.batches import DEFAULT_LEASE, MAX_ATTEMPTS
+from claimbridge.exchange.batches import DEFAULT_LEASE, MAX_ATTEMPTS, RETRY_AFTER
 from claimbridge.exchange.receipts import read_receipt
 from claimbridge.exchange.worker import BatchWorker
 from claimbridge.storage.audit import AuditEvent
@@ -67,26 +67,50 @@ def test_a_queued_batch_is_durable_at_once_and_ingested_by_the_worker(
     assert actions == ["phi:batch:received", "phi:batch:ingest"]
 
 
-def test_a_worker_that_dies_leaves_the_batch_to_the_next_after_its_lease(
-    exchange_world: ExchangeWorld,
-) -> None:
+def test_a_failed_attempt_is_retried_after_a_pause(exchange_world: ExchangeWorld) -> None:
     w = exchange_world
     queued = _queue(w, generated_837p(5, seed=62))
     batch_id = queued.receipt.document["batch_id"]
-    # A worker takes the batch and fails after its lease is committed (here:
-    # the blob is briefly out of reach, as on a storage hiccup).
+    # An attempt fails (here the blob is briefly out of reach, as on a storage hiccup).
     (blob,) = w.blob_files()
     aside = blob.with_name("aside")
     blob.rename(aside)
     with pytest.raises(NotFound):
         w.service.process_next()
     aside.rename(blob)
+    assert w.service.process_next() is None, "it waits before the next attempt"
+
+    w.clock.advance(RETRY_AFTER + timedelta(seconds=1))
+
+    assert w.service.process_next() == batch_id
+    assert w.claims_of(w.riverside) == 5
+    with w.sessions() as session:
+        batch = session.get(Batch, batch_id)
+        assert batch is not None
+        assert batch.attempts == 1
+
+
+def test_a_worker_that_dies_leaves_the_batch_to_the_next_after_its_lease(
+    exchange_world: ExchangeWorld,
+) -> None:
+    w = exchange_world
+    queued = _queue(w, generated_837p(5, seed=65))
+    batch_id = queued.receipt.document["batch_id"]
+    # A worker leased the batch and was killed: its lease stands, no failure was recorded.
+    with w.sessions.begin() as session:
+        batch = session.get(Batch, batch_id)
+        assert batch is not None
+        batch.lease_until = w.clock.now() + DEFAULT_LEASE
     assert w.service.process_next() is None, "leased: no other worker takes it"
 
     w.clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
 
     assert w.service.process_next() == batch_id
     assert w.claims_of(w.riverside) == 5
+    with w.sessions() as session:
+        batch = session.get(Batch, batch_id)
+        assert batch is not None
+        assert batch.attempts == 0, "a dead worker's attempt is not a failure"
 
 
 def test_a_batch_that_keeps_failing_is_rejected_with_the_reason(
@@ -100,7 +124,7 @@ def test_a_batch_that_keeps_failing_is_rejected_with_the_reason(
     for _ in range(MAX_ATTEMPTS):
         with pytest.raises(NotFound):
             w.service.process_next()
-        w.clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
+        w.clock.advance(RETRY_AFTER + timedelta(seconds=1))
 
     assert w.service.process_next() == batch_id
 
