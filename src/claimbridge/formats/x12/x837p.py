@@ -133,8 +133,6 @@ _SKIPPED = frozenset(
 )
 
 
-
-
 def _role(parties: tuple[Party, ...], role: str) -> Party | None:
     for party in parties:
         if party.role == role:
