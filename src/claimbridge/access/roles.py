@@ -26,6 +26,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.CLAIM_LIST,
                 P.BREAK_GLASS_REVIEW,
                 P.SIGNING_KEY_MANAGE,
+                # Uploading brings PHI in and shows none; the admin holds it so a
+                # machine (the EHR's nightly export) can be given it by certificate.
+                P.BATCH_UPLOAD,
             }
         ),
         Role.PRACTICE_STAFF: frozenset(
