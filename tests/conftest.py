@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,22 +62,40 @@ def postgres_server() -> str:
 
 @pytest.fixture(scope="session")
 def make_postgres_database(postgres_server: str) -> Iterator[object]:
-    """A factory of fresh, empty PostgreSQL databases, all dropped at the end."""
+    """A factory of fresh PostgreSQL databases, all dropped at the end.
+
+    ``create()`` makes an empty one; ``create(template=name)`` a copy of the
+    database ``name``, which no one may be connected to.
+    """
     admin = make_engine(postgres_server, isolation_level="AUTOCOMMIT")
     created: list[str] = []
 
-    def create() -> str:
+    def create(template: str | None = None) -> str:
         name = f"claimbridge_test_{secrets.token_hex(6)}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         created.append(name)
         return make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
 
     yield create
-    with admin.connect() as connection:
-        for name in created:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_databases(admin, created)
     admin.dispose()
+
+
+def drop_databases(admin: Engine, names: Iterable[str]) -> None:
+    """``DROP DATABASE`` each of ``names``, several at a time.
+
+    PostgreSQL makes every ``DROP DATABASE`` wait for a checkpoint; dropped
+    side by side, they share checkpoints instead of queueing one each.
+    """
+
+    def drop(name: str) -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(drop, names))
 
 
 def empty_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:

@@ -19,6 +19,7 @@ from claimbridge.clock import SystemClock
 from claimbridge.config import Settings, load_settings
 from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.setup import init_instance
+from tests.functional.demo_instances import DemoInstances
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class RunningServer:
     def client(self, **kwargs: object) -> httpx.Client:
         context = ssl.create_default_context(cafile=str(self.cert_file))
         return httpx.Client(base_url=self.base_url, verify=context, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def demo_instances(tmp_path_factory: pytest.TempPathFactory) -> DemoInstances:
+    """Demo instances loaded once per run, copied for each test that asks (see the module)."""
+    return DemoInstances(tmp_path_factory.mktemp("demo-templates"))
 
 
 @pytest.fixture(scope="session")

@@ -66,7 +66,7 @@ from claimbridge.errors import ClaimbridgeError
 from claimbridge.storage import migrate
 from claimbridge.storage.audit import AuditCheckpoint, AuditEvent, AuditPurge
 from claimbridge.storage.db import make_engine, make_sessionmaker
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, drop_databases
 
 KEY = SigningKey.from_seed(hashlib.sha256(b"claimbridge audit mutation suite").digest())
 OTHER_KEY = SigningKey.from_seed(hashlib.sha256(b"someone else's key").digest())
@@ -180,21 +180,18 @@ def _copier(backend: str, url: str, tmp: Path, request: pytest.FixtureRequest) -
         return copy_file
     admin = make_engine(request.getfixturevalue("postgres_server"), isolation_level="AUTOCOMMIT")
     request.addfinalizer(admin.dispose)
+    copies: list[str] = []
+    request.addfinalizer(lambda: drop_databases(admin, copies))
     original = make_url(url)
 
     def copy_database() -> str:
         name = f"{original.database}_{secrets.token_hex(4)}"
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{original.database}"'))
-        request.addfinalizer(lambda: _drop_database(admin, name))
+        copies.append(name)
         return original.set(database=name).render_as_string(hide_password=False)
 
     return copy_database
-
-
-def _drop_database(admin: Engine, name: str) -> None:
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def build_store(

@@ -16,6 +16,7 @@ import json
 import socket
 import ssl
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 from claimbridge.access.roles import view_of
 from claimbridge.cli.main import app as cli
 from claimbridge.crypto.signing import SigningKey
+from claimbridge.crypto.tls import self_signed_client_certificate
 from claimbridge.exchange.clientkeys import client_key_path, read_client_key
 from claimbridge.exchange.manifest import make_manifest
 from claimbridge.storage.orgs import Role
@@ -34,17 +36,23 @@ from tests.functional.exchange.samples import conformance_837p, generated_837p
 STAFF = "staff@riverside.example"
 BILLER = "biller@summit-billing.example"
 LAKESIDE_STAFF = "billing@lakeside.example"
+QUEUE_FROM = 64 * 1024
+"""Uploads this large are queued for the world's ingest worker (the default is 1 MiB)."""
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
-    with running_world(request.param, request, tmp_path_factory, patients=4) as made:
+    with running_world(
+        request.param, request, tmp_path_factory, patients=4, queue_from=QUEUE_FROM
+    ) as made:
         yield made
 
 
-def _send(world: World, file: Path, token: str, *extra: str) -> tuple[int, str]:
+def _send(world: World, file: Path, token: str | None, *extra: str) -> tuple[int, str]:
+    """``claimbridge send`` with ``token``, or (``None``) the credentials in ``extra``."""
+    credentials = ["--token", token] if token is not None else []
     result = CliRunner().invoke(
         cli,
         [
@@ -52,14 +60,14 @@ def _send(world: World, file: Path, token: str, *extra: str) -> tuple[int, str]:
             str(file),
             "--server",
             world.base_url,
-            "--token",
-            token,
+            *credentials,
             "--ca",
             str(world.cert),
             "--data-dir",
             str(world.data_dir),
             *extra,
         ],
+        env={"CLAIMBRIDGE_TOKEN": None},
     )
     return result.exit_code, result.output
 
@@ -127,6 +135,28 @@ def test_sending_again_gives_the_original_receipt(world: World, tmp_path: Path) 
     assert first_code == again_code == 0, first + again
     assert json.loads(again)["duplicate"] is True
     assert json.loads(again)["receipt"] == json.loads(first)["receipt"]
+
+
+def test_a_large_batch_is_answered_processing_and_send_waits_for_the_final_receipt(
+    world: World, tmp_path: Path
+) -> None:
+    file = tmp_path / "large.837"
+    file.write_bytes(generated_837p(400, seed=8804))
+    assert file.stat().st_size > QUEUE_FROM
+    token = world.sign_in(STAFF)
+
+    code, output = _send(world, file, token, "--no-wait", "--json")
+    assert code == 0, output
+    queued = json.loads(output)["receipt"]["document"]
+    assert queued["status"] == "processing"
+
+    code, output = _send(world, file, token, "--json")
+    assert code == 0, output
+    final = json.loads(output)
+    assert final["duplicate"] is True
+    assert final["receipt"]["document"]["batch_id"] == queued["batch_id"]
+    assert final["receipt"]["document"]["status"] == "accepted"
+    assert final["receipt"]["document"]["claims"]["stored"] == 400
 
 
 def test_a_practice_without_an_engagement_cannot_send_to_the_billing_company(
@@ -213,3 +243,32 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(world: World) -> 
         status_line = tls.recv(4096).split(b"\r\n", 1)[0]
     # Answered from the declared length alone: the body was never read.
     assert status_line.split()[1] == b"413", status_line
+
+
+def test_a_machine_sends_with_its_registered_client_certificate(
+    world: World, tmp_path: Path
+) -> None:
+    # The practice admin registers the EHR's export machine, allowed to upload only.
+    real_now = datetime.now(UTC)  # OpenSSL checks validity against the real time
+    pair = self_signed_client_certificate(now=real_now, common_name="riverside-ehr-export")
+    cert, key = tmp_path / "ehr.pem", tmp_path / "ehr.key"
+    cert.write_bytes(pair.cert_pem)
+    key.write_bytes(pair.key_pem)
+    with world.client() as client:
+        made = client.post(
+            "/api/v1/client-certificates",
+            headers=_bearer(world, "admin@riverside.example"),
+            json={
+                "name": "ehr-export",
+                "certificate_pem": pair.cert_pem.decode(),
+                "permissions": ["exchange:batch:upload"],
+            },
+        )
+    assert made.status_code == 201, made.text
+    file = tmp_path / "claims.837"
+    file.write_bytes(generated_837p(5, seed=8805))
+
+    code, output = _send(world, file, None, "--cert", str(cert), "--key", str(key), "--json")
+
+    assert code == 0, output
+    assert json.loads(output)["receipt"]["document"]["claims"]["stored"] == 5

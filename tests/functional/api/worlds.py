@@ -24,11 +24,9 @@ import pyotp
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, func, select
-from typer.testing import CliRunner
 
 from claimbridge.api.app import create_app
 from claimbridge.api.server import build_server, listen, trust_client_certificate
-from claimbridge.cli.main import app as cli
 from claimbridge.clock import FixedClock
 from claimbridge.config import Settings, load_settings
 from claimbridge.instance.auditkey import open_audit_key
@@ -38,6 +36,7 @@ from claimbridge.storage.claims import Claim
 from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_sessionmaker
 from claimbridge.storage.orgs import Organisation
+from tests.functional.demo_instances import DemoInstances
 
 RIVERSIDE = "Riverside Family Medicine"
 LAKESIDE = "Lakeside Family Practice"
@@ -109,18 +108,27 @@ def running_world(
     *,
     patients: int = 12,
     lock_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    queue_from: int | None = None,
 ) -> Iterator[World]:
-    """Load the demo into a fresh instance and serve it over TLS until the block ends."""
-    data_dir = tmp_path_factory.mktemp("world") / "data"
-    env_url = database_url_for(backend, request)
-    result = CliRunner().invoke(
-        cli,
-        ["demo", "--data-dir", str(data_dir), "--patients", str(patients), "--json"],
-        env={"CLAIMBRIDGE_DATABASE_URL": env_url} if env_url else None,
+    """Load the demo into a fresh instance and serve it over TLS until the block ends.
+
+    With ``queue_from``, uploads that large are queued and an ingest worker
+    runs beside the server, as under ``claimbridge serve``.
+    """
+    # The demo is loaded once per backend and size; each world serves its own copy.
+    demo_instances: DemoInstances = request.getfixturevalue("demo_instances")
+    instance = demo_instances.copy(
+        backend,
+        tmp_path_factory.mktemp("world") / "data",
+        request,
+        demo=["--patients", str(patients), "--json"],
     )
-    assert result.exit_code == 0, result.output
-    logins = {login["email"]: login for login in json.loads(result.output)["logins"]}
-    settings = load_settings(data_dir, **({"database_url": env_url} if env_url else {}))
+    data_dir, env_url = instance.data_dir, instance.database_url
+    logins = {login["email"]: login for login in json.loads(instance.output)["logins"]}
+    overrides: dict[str, object] = {"database_url": env_url} if env_url else {}
+    if queue_from is not None:
+        overrides["ingest_queue_from_bytes"] = queue_from
+    settings = load_settings(data_dir, **overrides)
     engine = make_engine(settings.effective_database_url, lock_timeout_ms=lock_timeout_ms)
     with make_sessionmaker(engine)() as session:
         orgs = {o.name: o.id for o in session.scalars(select(Organisation))}
@@ -145,7 +153,11 @@ def running_world(
         clock=clock,
         trust_client_certificate=lambda pem: trust_client_certificate(server.config.ssl, pem),
         audit_key=open_audit_key(settings, keyring.providers),
+        ingest_worker=queue_from is not None,
     )
+    worker = app.state.context.worker
+    if worker is not None:
+        worker.start()
     server = build_server(
         app,
         certfile=str(settings.tls_cert),
@@ -175,6 +187,8 @@ def running_world(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        if worker is not None:
+            worker.stop()
         sock.close()
         keyring.close()
         engine.dispose()

@@ -18,25 +18,37 @@ from claimbridge.cli.main import app
 from claimbridge.config import load_settings
 from claimbridge.storage.audit import AuditEvent
 from claimbridge.storage.db import make_engine, make_sessionmaker
+from tests.functional.demo_instances import DemoInstances
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def data_dir(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    demo_instances: DemoInstances,
 ) -> Path:
-    if backend == "postgresql":
-        monkeypatch.setenv(
-            "CLAIMBRIDGE_DATABASE_URL", request.getfixturevalue("make_postgres_database")()
-        )
-    root = tmp_path / "data"
-    assert runner.invoke(app, ["demo", "--data-dir", str(root), "--patients", "5"]).exit_code == 0
-    for org in ("Riverside Family Medicine", "Lakeside Family Practice"):
-        for command in ("rotate", "rewrap"):
-            result = runner.invoke(app, ["keys", command, "--org", org, "--data-dir", str(root)])
-            assert result.exit_code == 0, result.output
-    return root
+    """The demo, then each org's KEK rotated and its data keys re-wrapped: 4 audit events.
+
+    Loaded once per backend; each test gets its own copy to verify or tamper with.
+    """
+    instance = demo_instances.copy(
+        backend,
+        tmp_path / "data",
+        request,
+        demo=["--patients", "5"],
+        then=[
+            ["keys", command, "--org", org]
+            for org in ("Riverside Family Medicine", "Lakeside Family Practice")
+            for command in ("rotate", "rewrap")
+        ],
+    )
+    if instance.database_url is not None:
+        monkeypatch.setenv("CLAIMBRIDGE_DATABASE_URL", instance.database_url)
+    return instance.data_dir
 
 
 def _verify(data_dir: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -51,7 +63,8 @@ def _engine(data_dir: Path):  # type: ignore[no-untyped-def]
 def test_a_clean_log_verifies(data_dir: Path) -> None:
     code, report = _verify(data_dir)
     assert code == 0
-    assert report["ok"] is True and report["events"] == 4 and report["checkpoints"] == 0
+    # The demo's four key events, its signing key's registration and its batch's ingest.
+    assert report["ok"] is True and report["events"] == 6 and report["checkpoints"] == 0
 
 
 def test_the_database_refuses_to_edit_or_delete_events(data_dir: Path) -> None:
@@ -113,8 +126,8 @@ def test_a_signed_checkpoint_catches_a_log_rewritten_hashes_and_all(data_dir: Pa
     result = runner.invoke(app, ["audit", "checkpoint", "--data-dir", str(data_dir), "--json"])
     assert result.exit_code == 0, result.output
     saved = json.loads(result.output)
-    # The four key events, and the checkpoint's own event, which it covers.
-    assert saved["tree_size"] == 5 and saved["checkpoint"].startswith("claimbridge/audit\n5\n")
+    # The demo's six events (see above), and the checkpoint's own event, which it covers.
+    assert saved["tree_size"] == 7 and saved["checkpoint"].startswith("claimbridge/audit\n7\n")
     key = runner.invoke(app, ["audit", "public-key", "--data-dir", str(data_dir), "--json"])
     assert len(json.loads(key.output)["public_key"]) == 64
     code, report = _verify(data_dir)
@@ -133,4 +146,4 @@ def test_a_signed_checkpoint_catches_a_log_rewritten_hashes_and_all(data_dir: Pa
     engine.dispose()
     code, report = _verify(data_dir)
     assert code != 0
-    assert report["error"]["where"] == "checkpoint 5"
+    assert report["error"]["where"] == "checkpoint 7"

@@ -26,6 +26,7 @@ from claimbridge.storage.audit import AuditEvent
 from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import make_engine, make_sessionmaker
 from tests.conftest import BACKENDS
+from tests.functional.demo_instances import DemoInstances
 
 runner = CliRunner()
 
@@ -70,13 +71,19 @@ SCRIPT: list[tuple[int, Actor, str, int | None, str]] = [
 
 
 @pytest.fixture(scope="module", params=BACKENDS, ids=BACKENDS)
-def instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Instance:
+def instance(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_instances: DemoInstances,
+) -> Instance:
+    # The demo's root key is made cheap to open: every export opens it.
+    made = demo_instances.copy(
+        request.param, tmp_path_factory.mktemp("export") / "data", request, demo=["--patients", "2"]
+    )
+    root = made.data_dir
     env: dict[str, str] = {}
-    if request.param == "postgresql":
-        env["CLAIMBRIDGE_DATABASE_URL"] = request.getfixturevalue("make_postgres_database")()
-    root = tmp_path_factory.mktemp("export") / "data"
-    made = runner.invoke(main_app, ["demo", "--data-dir", str(root), "--patients", "2"], env=env)
-    assert made.exit_code == 0, made.output
+    if made.database_url is not None:
+        env["CLAIMBRIDGE_DATABASE_URL"] = made.database_url
     settings = load_settings(root, database_url=env.get("CLAIMBRIDGE_DATABASE_URL"))
     with _engine(settings) as engine, make_sessionmaker(engine).begin() as session:
         patients = tuple(session.scalars(select(Patient).order_by(Patient.id).limit(2)).all())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,20 +21,43 @@ from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import make_engine, make_sessionmaker
 from claimbridge.storage.orgs import Engagement, Organisation, Role, User
+from tests.functional.demo_instances import DemoInstances
 
 runner = CliRunner()
 PATIENTS = 40
 
 
+@dataclass(frozen=True)
+class FirstRun:
+    data_dir: Path
+    summary: dict  # type: ignore[type-arg]
+    """What the first ``demo`` printed."""
+
+
 @pytest.fixture
-def data_dir(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    if backend == "postgresql":
-        monkeypatch.setenv(
-            "CLAIMBRIDGE_DATABASE_URL", request.getfixturevalue("make_postgres_database")()
-        )
-    return tmp_path / "data"
+def first_run(
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    demo_instances: DemoInstances,
+) -> FirstRun:
+    """``demo`` run once per backend on a directory that did not exist; each test gets a copy.
+
+    The run is exactly ``_demo`` on a fresh directory (``init`` makes everything,
+    the root key at its default cost); copying what it left lets each test look
+    at it, or run ``demo`` again on it, without loading the demo again.
+    """
+    instance = demo_instances.copy(
+        backend,
+        tmp_path / "data",
+        request,
+        demo=["--patients", str(PATIENTS), "--json"],
+        cheap_root_key=False,
+    )
+    if instance.database_url is not None:
+        monkeypatch.setenv("CLAIMBRIDGE_DATABASE_URL", instance.database_url)
+    return FirstRun(instance.data_dir, json.loads(instance.output))
 
 
 def _demo(data_dir: Path, *extra: str) -> dict:  # type: ignore[type-arg]
@@ -44,8 +68,10 @@ def _demo(data_dir: Path, *extra: str) -> dict:  # type: ignore[type-arg]
     return json.loads(result.output)  # type: ignore[no-any-return]
 
 
-def test_demo_on_a_fresh_directory_creates_everything_and_prints_logins(data_dir: Path) -> None:
-    summary = _demo(data_dir)
+def test_demo_on_a_fresh_directory_creates_everything_and_prints_logins(
+    first_run: FirstRun,
+) -> None:
+    summary, data_dir = first_run.summary, first_run.data_dir
     assert summary["already_loaded"] is False
     assert summary["practices"] == {
         "Riverside Family Medicine": PATIENTS,
@@ -85,9 +111,8 @@ def test_demo_on_a_fresh_directory_creates_everything_and_prints_logins(data_dir
     engine.dispose()
 
 
-def test_demo_patients_are_sealed_and_open_with_the_instance_keys(data_dir: Path) -> None:
-    _demo(data_dir)
-    settings = load_settings(data_dir)
+def test_demo_patients_are_sealed_and_open_with_the_instance_keys(first_run: FirstRun) -> None:
+    settings = load_settings(first_run.data_dir)
     engine = make_engine(settings.effective_database_url)
     keyring = open_keyring(settings, clock=SystemClock())
     with make_sessionmaker(engine)() as session:
@@ -107,8 +132,8 @@ def test_demo_patients_are_sealed_and_open_with_the_instance_keys(data_dir: Path
     assert not any(p.family_name.encode() in raw for p in records)
 
 
-def test_demo_twice_changes_nothing_and_shows_the_same_logins(data_dir: Path) -> None:
-    first = _demo(data_dir)
+def test_demo_twice_changes_nothing_and_shows_the_same_logins(first_run: FirstRun) -> None:
+    first, data_dir = first_run.summary, first_run.data_dir
     second = _demo(data_dir)
     assert second["already_loaded"] is True
     assert second["passwords_match_seed"] is True
@@ -120,9 +145,8 @@ def test_demo_twice_changes_nothing_and_shows_the_same_logins(data_dir: Path) ->
     engine.dispose()
 
 
-def test_demo_with_another_seed_on_a_loaded_directory_says_so(data_dir: Path) -> None:
-    _demo(data_dir)
-    summary = _demo(data_dir, "--seed", "7")
+def test_demo_with_another_seed_on_a_loaded_directory_says_so(first_run: FirstRun) -> None:
+    summary = _demo(first_run.data_dir, "--seed", "7")
     assert summary["already_loaded"] is True
     assert summary["passwords_match_seed"] is False
 

@@ -30,6 +30,7 @@ from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import make_engine, make_sessionmaker
 from claimbridge.storage.keys import DataKeyRow, TenantKek
 from claimbridge.storage.orgs import Organisation
+from tests.functional.demo_instances import DemoInstances
 from tests.softhsm import SoftHSMToken
 
 runner = CliRunner()
@@ -41,15 +42,19 @@ LAKESIDE = "Lakeside Family Practice"
 
 @pytest.fixture
 def data_dir(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    backend: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    demo_instances: DemoInstances,
 ) -> Path:
-    if backend == "postgresql":
-        url = request.getfixturevalue("make_postgres_database")()
-        monkeypatch.setenv("CLAIMBRIDGE_DATABASE_URL", url)
-    root = tmp_path / "data"
-    result = runner.invoke(app, ["demo", "--data-dir", str(root), "--patients", "30", "--json"])
-    assert result.exit_code == 0, result.output
-    return root
+    """The demo with 30 patients, loaded once per backend; each test gets its own copy."""
+    instance = demo_instances.copy(
+        backend, tmp_path / "data", request, demo=["--patients", "30", "--json"]
+    )
+    if instance.database_url is not None:
+        monkeypatch.setenv("CLAIMBRIDGE_DATABASE_URL", instance.database_url)
+    return instance.data_dir
 
 
 def _keys(data_dir: Path, *args: str) -> dict:  # type: ignore[type-arg]
