@@ -66,7 +66,12 @@ from claimbridge.exchange.clientkeys import client_key_path, read_client_key
 from claimbridge.exchange.manifest import FORMATS, make_manifest
 from claimbridge.exchange.orgkeys import held_key
 from claimbridge.exchange.receipts import read_receipt
-from claimbridge.exchange.service import batch_service, data_dir_principal, resolve_recipient
+from claimbridge.exchange.service import (
+    batch_service,
+    choose_recipient,
+    data_dir_principal,
+    resolve_recipient,
+)
 from claimbridge.exchange.worker import BatchWorker
 from claimbridge.instance.auditkey import open_audit_key
 from claimbridge.instance.keys import open_keyring
@@ -165,7 +170,7 @@ def send(
         declared = format or _format_of(file)
         who = remote.get("/exchange/recipients")
         practice = str(who["organisation_id"])
-        recipient = _recipient(who["items"], to)
+        recipient = choose_recipient(who["items"], to)
         signer = _signing_key(signing_key, data_dir, practice)
         with _open(file) as stream:
             manifest, signed = make_manifest(
@@ -305,26 +310,6 @@ def _format_of(file: Path) -> str:
     if text.startswith(b"{"):
         return "fhir-r4"
     return "csv"
-
-
-def _recipient(items: list[dict[str, str]], to: str | None) -> str | None:
-    if to is None:
-        if len(items) == 1:
-            return items[0]["id"]
-        if not items:
-            return None
-        names = ", ".join(item["name"] for item in items)
-        raise ValidationFailed(
-            f"The practice is engaged by several billing companies ({names}); name one with --to.",
-            where="--to",
-        )
-    for item in items:
-        if to in (item["id"], item["name"]):
-            return item["id"]
-    # Not engaged (or unknown): say so here; the server refuses such a batch anyway.
-    raise NotFound(
-        f"No billing company {to!r} with an active engagement with this practice.", where="--to"
-    )
 
 
 def _signing_key(given: Path | None, data_dir: Path, practice: str) -> SigningKey:

@@ -32,6 +32,7 @@ batch is durable.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -608,20 +609,7 @@ def _receipt(
     extra: dict[str, str] | None = None,
 ) -> Receipt:
     manifest = arrival.manifest
-    if checked is None:  # stored and queued: a worker reads it next
-        return Receipt(
-            batch_id=arrival.batch_id,
-            manifest_id=manifest.manifest_id,
-            content_sha256=manifest.content_sha256,
-            size=arrival.stored.size_bytes,
-            format=manifest.format,
-            sender=manifest.sender,
-            recipient=manifest.recipient,
-            received_at=now,
-            status="processing",
-        )
-    problems, left_out = problems_within(checked.problems, left_out=checked.left_out)
-    return Receipt(
+    processing = Receipt(
         batch_id=arrival.batch_id,
         manifest_id=manifest.manifest_id,
         content_sha256=manifest.content_sha256,
@@ -630,6 +618,13 @@ def _receipt(
         sender=manifest.sender,
         recipient=manifest.recipient,
         received_at=now,
+        status="processing",
+    )
+    if checked is None:  # stored and queued: a worker reads it next
+        return processing
+    problems, left_out = problems_within(checked.problems, left_out=checked.left_out)
+    return dataclasses.replace(
+        processing,
         status="rejected" if checked.rejected else "accepted",
         claims_found=checked.found,
         claims_valid=checked.mapped,

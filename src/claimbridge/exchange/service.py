@@ -31,6 +31,7 @@ from claimbridge.storage.orgs import (
 
 __all__ = [
     "batch_service",
+    "choose_recipient",
     "data_dir_principal",
     "recipients_of",
     "resolve_recipient",
@@ -95,7 +96,11 @@ def resolve_recipient(
     session: Session, practice_id: str, to: str | None, *, now: datetime
 ) -> str | None:
     """The billing company ``to`` names (id or name), or the only one engaged when none is."""
-    engaged = recipients_of(session, practice_id, now=now)
+    return choose_recipient(recipients_of(session, practice_id, now=now), to)
+
+
+def choose_recipient(engaged: list[dict[str, str]], to: str | None) -> str | None:
+    """Of the engaged companies (``recipients_of``), the one ``to`` names, or the only one."""
     if to is None:
         if len(engaged) == 1:
             return engaged[0]["id"]
@@ -109,6 +114,7 @@ def resolve_recipient(
     for recipient in engaged:
         if to in (recipient["id"], recipient["name"]):
             return recipient["id"]
+    # Not engaged (or unknown): said here; the exchange refuses such a batch anyway.
     raise NotFound(
         f"No billing company {to!r} with an active engagement with this practice.", where="--to"
     )
