@@ -8,15 +8,19 @@ practice's Ed25519 signing key registered, a keyring over a
 throwaway), sealed files over a ``BlobStore`` and a server signing key.
 ``BatchService`` is then called directly, the way the API and CLI call it.
 
-The clock is the system clock: the service refuses manifests more than a
-few minutes from its own "now", and a run of 100,000 claims takes longer
-than a fixed clock would be honest about.
+The clock is the system clock moved back to the day after the generated
+files' date (``formats.x12.synthetic.CREATED_ON``): it still runs, since the
+service refuses manifests more than a few minutes from its own "now" and a
+run of 100,000 claims takes longer than a fixed clock would be honest
+about; and the scrub sees the claims filed the day after their services,
+as a practice's nightly export is, not two years late (every line past the
+filing limit would make the benchmark measure findings, not ingest).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -32,6 +36,7 @@ from claimbridge.crypto.signing import SigningKey
 from claimbridge.exchange.batches import BatchService, Delivery
 from claimbridge.exchange.manifest import make_manifest
 from claimbridge.exchange.orgkeys import register_key
+from claimbridge.formats.x12.synthetic import CREATED_ON
 from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.db import make_sessionmaker
 from claimbridge.storage.orgs import Engagement, EngagementStatus, Organisation, OrgKind, Role
@@ -82,9 +87,20 @@ class ExchangeWorld:
         self.keyring.close()
 
 
+class FiledNextDay:
+    """The system clock, shifted to the day after the synthetic files were made."""
+
+    def __init__(self) -> None:
+        filed = datetime.combine(CREATED_ON + timedelta(days=1), time(9, 0), tzinfo=UTC)
+        self._shift = SystemClock().now() - filed
+
+    def now(self) -> datetime:
+        return SystemClock().now() - self._shift
+
+
 def build_world(engine: Engine, folder: Path, *, max_bytes: int) -> ExchangeWorld:
     """The world on ``engine`` (already migrated), its key file and blobs under ``folder``."""
-    clock = SystemClock()
+    clock = FiledNextDay()
     now = clock.now()
     provider = LocalKeyProvider.create(folder / "root.key", PASSPHRASE, scrypt_n=MIN_SCRYPT_N)
     keyring = Keyring(provider, clock=clock)

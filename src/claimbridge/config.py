@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     """The largest batch content accepted; enforced while it streams in."""
     ingest_queue_from_bytes: int = Field(default=1024 * 1024, ge=0)
     """Uploads this large or larger are answered "processing" and ingested by the worker."""
+    scrub_peers_file: Path | None = None
+    """An E/M peer distribution (JSON, the shape of ``integrity/data/em_peers.json``) for
+    the upcoding test, in place of the one shipped."""
+    scrub_timely_filing_days: int = Field(default=365, ge=1, le=3650)
+    """The payers' filing limit the timely-filing rule applies (Medicare: 12 months)."""
     ingest_lease_seconds: int = Field(default=60, ge=1, le=3600)
     """How long a worker holds a queued batch without renewing: a dead worker's batch
     is taken again after this."""

@@ -1,8 +1,8 @@
 """Crash safety of batch ingest: the server SIGKILLed at random points, on SQLite and PostgreSQL.
 
-What this proves, for a 10,000-claim 837P: a receipt the sender holds
+What this proves, for a 3,000-claim 837P: a receipt the sender holds
 names a batch the server still has, readable, after any crash; a final
-receipt means all 10,000 claims are stored; no batch is ever stored in
+receipt means all 3,000 claims are stored; no batch is ever stored in
 part; and a sender who retries after crashes ends with exactly one batch
 for its content, named by every receipt it was given.
 
@@ -22,7 +22,7 @@ takes up whatever was left), and the database is read in one snapshot:
 
 - every inbound batch row is final (ingested or rejected) with a signed
   receipt naming it, holding exactly the claims the receipt counts (for
-  ours, 10,000 claims and every service line of the file), one audit
+  ours, 3,000 claims and every service line of the file), one audit
   event of its ingest and one 999 in reply; or it is not final yet
   ("processing") and holds no claim, no ingest event, no 999;
 - no claim, ingest event or 999 names a batch that is not there; no
@@ -40,7 +40,7 @@ finished without a kill, ``claimbridge send`` is run once more for every
 content (each must get its final receipt back, marked duplicate), every
 batch is downloaded again, every receipt the client ever got verifies
 with the server's key and names the one batch of its content, each final
-receipt accepts all 10,000 claims, and the audit chain verifies.
+receipt accepts all 3,000 claims, and the audit chain verifies.
 
 Cost: one server restart a trial, so start-up matters. The processes are
 forked from one interpreter that has already imported claimbridge
@@ -95,7 +95,10 @@ from claimbridge.storage.orgs import Organisation
 from tests.functional.api.worlds import RIVERSIDE, SUMMIT, database_url_for
 from tests.functional.prefork import Prefork
 
-CLAIMS = 10_000
+CLAIMS = 3_000
+"""Large enough to be queued (about 1.9 MB, over the 1 MiB threshold) and to take seconds
+to ingest, so kill points land in every stretch; the same claims are sent again under new
+control numbers, so from the second batch on the scrub finds every line a duplicate."""
 SEED = int(os.environ.get("CLAIMBRIDGE_CRASH_SEED") or secrets.randbits(32))
 KILLS = {"upload": 3, "processing": 14, "commit": 3}
 """Trials per stretch of a batch's life, as its client sees it: 20 in all."""

@@ -15,6 +15,8 @@ class Permission(enum.StrEnum):
     PATIENT_READ = "patients:patient:read"
     CLAIM_LIST = "claims:claim:list"
     CLAIM_READ = "claims:claim:read"
+    CLAIM_SUBMIT = "claims:claim:submit"
+    """Send a practice's ready claims out in an 837P: discloses PHI to the payer."""
     BATCH_UPLOAD = "exchange:batch:upload"
     BATCH_READ = "exchange:batch:read"
     """Batches' receipts and, through the gateway, their original content."""
@@ -32,6 +34,10 @@ class Permission(enum.StrEnum):
     KEY_MANAGE = "crypto:key:manage"
     ORGANISATION_MANAGE = "orgs:organisation:manage"
     SIGNING_KEY_MANAGE = "exchange:signing-key:manage"
+    FINDING_READ = "integrity:finding:read"
+    FINDING_OVERRIDE = "integrity:finding:override"
+    ENCOUNTER_ATTEST = "integrity:encounter:attest"
+    TABLE_MANAGE = "integrity:table:manage"
     """Register and rotate the organisation's batch-signing public keys."""
 
 
@@ -41,9 +47,11 @@ PHI_PERMISSIONS = frozenset(
         Permission.PATIENT_READ,
         Permission.CLAIM_LIST,
         Permission.CLAIM_READ,
+        Permission.CLAIM_SUBMIT,
         Permission.BATCH_UPLOAD,
         Permission.BATCH_READ,
         Permission.BREAK_GLASS_REQUEST,
+        Permission.ENCOUNTER_ATTEST,
     }
 )
 """Permissions that reach PHI: every role holding one must use MFA."""

@@ -29,6 +29,11 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 # Uploading brings PHI in and shows none; the admin holds it so a
                 # machine (the EHR's nightly export) can be given it by certificate.
                 P.BATCH_UPLOAD,
+                # The practice answers for what is billed in its name: it sees every
+                # finding, may accept one with a reason, and attests its encounters.
+                P.FINDING_READ,
+                P.FINDING_OVERRIDE,
+                P.ENCOUNTER_ATTEST,
             }
         ),
         Role.PRACTICE_STAFF: frozenset(
@@ -40,12 +45,15 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.BATCH_UPLOAD,
                 P.BATCH_READ,
                 P.BREAK_GLASS_REQUEST,
+                P.FINDING_READ,
+                P.ENCOUNTER_ATTEST,
             }
         ),
         Role.PRIVACY_OFFICER: frozenset(
             {
                 P.PATIENT_LIST,
                 P.PATIENT_READ,
+                P.FINDING_READ,
                 P.AUDIT_READ,
                 P.DISCLOSURES_READ,
                 P.BREAK_GLASS_REVIEW,
@@ -62,12 +70,25 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.CLAIM_READ,
                 P.BATCH_READ,
                 P.BREAK_GLASS_REQUEST,
+                P.FINDING_READ,
+                # Billers send the claims out; only ``ready`` ones ever leave.
+                P.CLAIM_SUBMIT,
             }
         ),
         Role.CODER: frozenset(
-            {P.PATIENT_LIST, P.PATIENT_READ, P.CLAIM_LIST, P.CLAIM_READ, P.BREAK_GLASS_REQUEST}
+            {
+                P.PATIENT_LIST,
+                P.PATIENT_READ,
+                P.CLAIM_LIST,
+                P.CLAIM_READ,
+                P.BREAK_GLASS_REQUEST,
+                P.FINDING_READ,
+                # Coding edits are a coder's call: a documented distinct service
+                # (modifier 59) or a supported level; the override is audited.
+                P.FINDING_OVERRIDE,
+            }
         ),
-        Role.OPERATOR: frozenset({P.KEY_MANAGE, P.ORGANISATION_MANAGE}),
+        Role.OPERATOR: frozenset({P.KEY_MANAGE, P.ORGANISATION_MANAGE, P.TABLE_MANAGE}),
         Role.AUDITOR: frozenset({P.AUDIT_READ}),
     }
 )

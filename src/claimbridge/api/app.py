@@ -21,9 +21,11 @@ from claimbridge.api.routes import (
     audit,
     auth,
     batches,
+    billing,
     breakglass,
     certificates,
     health,
+    integrity,
     phi,
     tokens,
     users,
@@ -87,7 +89,19 @@ def create_app(
         worker=BatchWorker(batch_receiver) if ingest_worker and batch_receiver else None,
     )
     problems.install(app)
-    for module in (health, auth, phi, tokens, certificates, users, breakglass, audit, batches):
+    for module in (
+        health,
+        auth,
+        phi,
+        tokens,
+        certificates,
+        users,
+        breakglass,
+        audit,
+        batches,
+        integrity,
+        billing,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(views.router)
     views.mount_static(app)

@@ -5,14 +5,24 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from claimbridge.clock import SystemClock
 from claimbridge.config import Settings, load_settings
+from claimbridge.crypto.keyring import Keyring
 from claimbridge.errors import ConfigError
+from claimbridge.instance.keys import open_keyring
+from claimbridge.instance.open import open_database, require_initialised
+from claimbridge.storage.db import make_sessionmaker
 
 DataDirOption = Annotated[
     Path,
@@ -51,3 +61,26 @@ def ask_passphrase(question: str) -> str:
             "The root key is locked: set CLAIMBRIDGE_KEY_PASSPHRASE.", where="key_passphrase"
         )
     return str(typer.prompt(question, hide_input=True))
+
+
+@dataclass
+class Instance:
+    """An opened data directory: its settings, database and keyring."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keyring: Keyring
+
+
+@contextmanager
+def opened(data_dir: Path) -> Iterator[Instance]:
+    """The data directory opened for a command (the keyring asks for its passphrase)."""
+    settings = settings_for(data_dir)
+    require_initialised(settings)
+    with open_keyring(settings, clock=SystemClock(), prompt=ask_passphrase) as keyring:
+        engine = open_database(settings, upgrade=False)
+        try:
+            yield Instance(settings, engine, make_sessionmaker(engine), keyring)
+        finally:
+            engine.dispose()

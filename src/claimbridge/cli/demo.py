@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.markup import escape
@@ -25,6 +25,7 @@ from claimbridge.config import Settings
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.demo.accounts import RIVERSIDE
+from claimbridge.demo.integrity import load_demo_tables
 from claimbridge.demo.load import DemoSummary, load_demo
 from claimbridge.errors import ConfigError, StorageError
 from claimbridge.exchange.clientkeys import read_client_key
@@ -100,6 +101,14 @@ def demo(
                     f"exchange (receipt {batch['status']}, batch {batch['batch_id']}).",
                     soft_wrap=True,
                 )
+                found = cast(dict[str, int], batch["findings_by_rule"])
+                rules = ", ".join(f"{rule} {count}" for rule, count in found.items())
+                console.print(
+                    f"[bold]Scrub[/bold]: {batch['claims_held']} claims of it held "
+                    f"({escape(rules) or 'no findings'}); see `claimbridge integrity findings "
+                    f'list --org "{RIVERSIDE}"`.',
+                    soft_wrap=True,
+                )
 
 
 def _ingest_batch(
@@ -113,6 +122,7 @@ def _ingest_batch(
             session, settings.data_dir, principal.organisation_id, now=clock.now()
         )
         recipient = resolve_recipient(session, principal.organisation_id, None, now=clock.now())
+    load_demo_tables(sessions, settings.data_dir / "demo-tables", now=clock.now())
     content = io.BytesIO(summary.batch or b"")
     _, signed = make_manifest(
         content,
@@ -137,10 +147,13 @@ def _ingest_batch(
             "The demo's batch was not taken in whole.",
             detail=f"{delivery.status}: {delivery.receipt.document['errors'][:3]}",
         )
+    scrub = delivery.receipt.document.get("integrity", {})
     return {
         "signing_key": str(key_file),
         "batch_id": delivery.receipt.document["batch_id"],
         "status": delivery.status,
+        "claims_held": scrub.get("claims_flagged", 0),
+        "findings_by_rule": scrub.get("findings_by_rule", {}),
     }
 
 

@@ -65,6 +65,7 @@ from claimbridge.errors import (
 from claimbridge.exchange.clientkeys import client_key_path, read_client_key
 from claimbridge.exchange.manifest import FORMATS, make_manifest
 from claimbridge.exchange.orgkeys import held_key
+from claimbridge.exchange.parsing import SNIFF_BYTES, guess_format
 from claimbridge.exchange.receipts import read_receipt
 from claimbridge.exchange.service import (
     batch_service,
@@ -301,15 +302,8 @@ def _open(file: Path) -> Any:
 
 
 def _format_of(file: Path) -> str:
-    """The format from the file's first bytes: ISA is X12, ``{`` a FHIR Bundle, else CSV."""
     with _open(file) as stream:
-        head = stream.read(4096)
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(b"ISA"):
-        return "x12-837i" if b"X223" in head else "x12-837p"
-    if text.startswith(b"{"):
-        return "fhir-r4"
-    return "csv"
+        return guess_format(stream.read(SNIFF_BYTES))
 
 
 def _signing_key(given: Path | None, data_dir: Path, practice: str) -> SigningKey:
@@ -441,3 +435,31 @@ def _summary(document: dict[str, Any]) -> None:
     left = len(document.get("errors", [])) - 20 + int(document.get("errors_left_out", 0))
     if left > 0:
         console.print(f"  … and {left} more errors (see --json)")
+    scrub = document.get("integrity")
+    if isinstance(scrub, dict):
+        _scrub_summary(scrub)
+
+
+def _scrub_summary(scrub: dict[str, Any]) -> None:
+    """The integrity scrub's findings on the batch, as the receipt lists them."""
+    console.print(
+        f"  scrub: {scrub.get('claims_flagged', 0)} claims held, "
+        f"{scrub.get('claims_ready', 0)} ready; {scrub.get('findings_block', 0)} blocking and "
+        f"{scrub.get('findings_warn', 0)} warning findings",
+        soft_wrap=True,
+    )
+    for finding in scrub.get("findings", [])[:20]:
+        colour = "red" if finding.get("severity") == "block" else "yellow"
+        place = f"claim {finding.get('claim_index') or finding.get('provider')}"
+        if finding.get("line") is not None:
+            place += f" line {finding['line']}"
+        console.print(
+            f"  [{colour}]{escape(str(finding.get('severity')))}[/{colour}] {escape(place)} "
+            f"{escape(str(finding.get('rule')))}: {escape(str(finding.get('message')))}",
+            soft_wrap=True,
+        )
+    if scrub.get("rules_not_run"):
+        console.print(
+            "  not run (no table loaded): " + escape(", ".join(scrub["rules_not_run"])),
+            soft_wrap=True,
+        )

@@ -5,64 +5,37 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from claimbridge.cli.common import (
     DataDirOption,
     JsonOption,
     ask_passphrase,
     console,
+    opened,
     print_json,
-    settings_for,
 )
 from claimbridge.cli.errors import reported
 from claimbridge.clock import SystemClock
-from claimbridge.config import Settings
-from claimbridge.crypto.keyring import Keyring
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.errors import Conflict
 from claimbridge.instance import keyops
 from claimbridge.instance.keys import open_keyring
-from claimbridge.instance.open import open_database, require_initialised
-from claimbridge.storage.db import make_sessionmaker
 
 app = typer.Typer(help="Inspect, rotate, re-wrap and shred encryption keys.", no_args_is_help=True)
 
 OrgOption = Annotated[str, typer.Option("--org", help="Organisation id or exact name.")]
 
 
-@dataclass
-class _Instance:
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    keyring: Keyring
-
-
-@contextmanager
-def _instance(data_dir: object) -> Iterator[_Instance]:
-    settings = settings_for(data_dir)  # type: ignore[arg-type]
-    require_initialised(settings)
-    with open_keyring(settings, clock=SystemClock(), prompt=ask_passphrase) as keyring:
-        engine = open_database(settings, upgrade=False)
-        try:
-            yield _Instance(settings, engine, make_sessionmaker(engine), keyring)
-        finally:
-            engine.dispose()
-
-
 @app.command("status")
 def status(data_dir: DataDirOption = DEFAULT_DATA_DIR, json: JsonOption = False) -> None:
     """Key ids, versions, states, ages and provider: never key material."""
-    with reported(as_json=json), _instance(data_dir) as inst, inst.sessions() as session:
+    with reported(as_json=json), opened(data_dir) as inst, inst.sessions() as session:
         report = keyops.key_status(session, inst.keyring)
         if json:
             print_json(
@@ -95,7 +68,7 @@ def rotate(
     org: OrgOption, data_dir: DataDirOption = DEFAULT_DATA_DIR, json: JsonOption = False
 ) -> None:
     """Add a KEK version for new writes; run `keys rewrap` to move existing data keys."""
-    with reported(as_json=json), _instance(data_dir) as inst, inst.sessions.begin() as session:
+    with reported(as_json=json), opened(data_dir) as inst, inst.sessions.begin() as session:
         version = keyops.rotate_tenant_key(session, inst.keyring, org, now=SystemClock().now())
     _say(
         json,
@@ -112,7 +85,7 @@ def rewrap(
     json: JsonOption = False,
 ) -> None:
     """Re-wrap every data key onto the newest KEK, then retire the old versions (resumable)."""
-    with reported(as_json=json), _instance(data_dir) as inst, _spinner(json) as show:
+    with reported(as_json=json), opened(data_dir) as inst, _spinner(json) as show:
         done = keyops.rewrap_tenant_keys(
             inst.sessions, inst.keyring, org, clock=SystemClock(), progress=show, batch=batch
         )
@@ -131,7 +104,7 @@ def shred(
     json: JsonOption = False,
 ) -> None:
     """Destroy an organisation's keys: all its data becomes unreadable, for ever."""
-    with reported(as_json=json), _instance(data_dir) as inst:
+    with reported(as_json=json), opened(data_dir) as inst:
         if not yes and not typer.confirm(
             f"Destroy every key of {org}? All of its data becomes unreadable; "
             "this cannot be undone",
@@ -150,7 +123,7 @@ def shred(
 @app.command("rotate-root")
 def rotate_root(data_dir: DataDirOption = DEFAULT_DATA_DIR, json: JsonOption = False) -> None:
     """Make a new root key, re-wrap every KEK under it, destroy the old root (resumable)."""
-    with reported(as_json=json), _instance(data_dir) as inst, _spinner(json) as show:
+    with reported(as_json=json), opened(data_dir) as inst, _spinner(json) as show:
         done = keyops.rotate_root_key(
             inst.settings,
             inst.sessions,

@@ -33,8 +33,10 @@ from claimbridge.demo.generate import (
     DemoEncounter,
     DemoPatient,
     DemoPractice,
+    DemoProvider,
     generate_practice,
 )
+from claimbridge.demo.integrity import held_by_the_scrub
 from claimbridge.phi.records import (
     Address,
     ClaimRecord,
@@ -126,15 +128,16 @@ def load_demo(
             start=period_start,
             end=period_end,
         )
-        orgs[name].npi = practice.group_npi
+        _billing_identity(orgs[name], practice)
         held: tuple[DemoClaim, ...] = ()
         if name == RIVERSIDE:
             held = _recent(practice, since=period_end - timedelta(days=BATCH_DAYS))
             if held:
+                sent = held + held_by_the_scrub(practice, held)
                 batch = practice_837p(
-                    practice, held, control_number=seed % 999_999_999 + 1, now=now
+                    practice, sent, control_number=seed % 999_999_999 + 1, now=now
                 )
-                batch_claims = held
+                batch_claims = sent
         written = _write_practice(
             FieldSealer(keyring, session, orgs[name].id),
             practice,
@@ -142,9 +145,10 @@ def load_demo(
             progress=progress,
             stage=name,
             skip={claim.key for claim in held},
+            attested=name == RIVERSIDE,
         )
-        written[3] += len(held)
-        written[4] += sum(len(claim.lines) for claim in held)
+        written[3] += len(batch_claims) if name == RIVERSIDE else 0
+        written[4] += sum(len(claim.lines) for claim in batch_claims) if name == RIVERSIDE else 0
         counts[name] = share
         totals = [a + b for a, b in zip(totals, written, strict=True)]
     session.flush()
@@ -182,6 +186,16 @@ def _organisations(session: Session, keyring: Keyring, *, now: datetime) -> dict
     for org in orgs.values():
         keyring.ensure_tenant(session, org.id)
     return orgs
+
+
+def _billing_identity(org: Organisation, practice: DemoPractice) -> None:
+    """What the billing provider loop of the practice's outbound 837Ps names."""
+    org.npi = practice.group_npi
+    org.tax_id = practice.tax_id
+    org.address_line = practice.address.line
+    org.address_city = practice.address.city
+    org.address_state = practice.address.state
+    org.address_postal_code = practice.address.postal_code
 
 
 def _users(
@@ -237,13 +251,17 @@ def _write_practice(
     progress: Progress | None,
     stage: str,
     skip: set[str] | frozenset[str] = frozenset(),
+    attested: bool = False,
 ) -> list[int]:
     # Rows refer to each other only by id (no ORM relationships), so each
     # table is flushed before the tables that point at it.
     patient_ids = _write_patients(sealer, practice.patients, now=now)
     coverage_ids = _write_coverages(sealer, practice.coverages, patient_ids, now=now)
-    encounter_ids = _write_encounters(sealer, practice.encounters, patient_ids, now=now)
+    encounter_ids = _write_encounters(
+        sealer, practice.encounters, patient_ids, now=now, attested=attested
+    )
     claims = [claim for claim in practice.claims if claim.key not in skip]
+    providers = {provider.npi: provider for provider in practice.providers}
     total = len(claims)
     lines = 0
     for done, claim in enumerate(claims, start=1):
@@ -252,7 +270,7 @@ def _write_practice(
         sealer.session.add(
             claim_row(
                 sealer,
-                _claim_record(claim),
+                _claim_record(claim, providers.get(claim.rendering_npi)),
                 patient_id=patient_ids[claim.patient_key],
                 coverage_id=coverage_id,
                 encounter_id=encounter_ids[claim.encounter_key],
@@ -309,7 +327,9 @@ def _write_encounters(
     patient_ids: dict[str, str],
     *,
     now: datetime,
+    attested: bool,
 ) -> dict[str, str]:
+    """The encounters; ``attested``: the practice's own log, which claims are checked against."""
     ids = {}
     for encounter in encounters:
         record = EncounterRecord(
@@ -317,7 +337,7 @@ def _write_encounters(
             date_of_service=encounter.date_of_service,
             place_of_service=encounter.place_of_service,
             documentation=encounter.documentation,
-            source="demo",
+            source="attestation" if attested else "demo",
         )
         row = encounter_row(sealer, patient_ids[encounter.patient_key], record, now=now)
         sealer.session.add(row)
@@ -340,10 +360,14 @@ def _patient_record(patient: DemoPatient) -> PatientRecord:
     )
 
 
-def _claim_record(claim: DemoClaim) -> ClaimRecord:
+def _claim_record(claim: DemoClaim, provider: DemoProvider | None = None) -> ClaimRecord:
     return ClaimRecord(
         billing_npi=claim.billing_npi,
         rendering_npi=claim.rendering_npi,
+        taxonomy=provider.taxonomy_code if provider else None,
+        rendering_name=(provider.family_name.upper(), provider.given_name.upper())
+        if provider
+        else None,
         place_of_service=claim.place_of_service,
         frequency_code=claim.frequency_code,
         diagnoses=claim.diagnoses,

@@ -65,8 +65,10 @@ from claimbridge.exchange.receipts import (
     read_receipt,
     sign_receipt,
 )
+from claimbridge.integrity.service import DEFAULT_SCRUB, BatchScrub, ScrubSettings
 from claimbridge.phi.intake import Intake
 from claimbridge.storage.batches import Batch, BatchFormat, BatchStatus
+from claimbridge.storage.claims import ClaimStatus
 from claimbridge.storage.orgs import Organisation, OrgKind, Role, engaged_practices
 from claimbridge.types import new_id
 
@@ -184,8 +186,10 @@ class BatchService:
         clock: Clock,
         max_bytes: int,
         lease: timedelta = DEFAULT_LEASE,
+        scrubbing: ScrubSettings = DEFAULT_SCRUB,
     ) -> None:
         self.lease = lease
+        self.scrubbing = scrubbing
         self.sessions = sessions
         self.keyring = keyring
         self.files = files
@@ -426,14 +430,23 @@ class BatchService:
                 batch.interchange_control = checked.interchange[:40]
             session.flush()
             stored_claims = 0
+            integrity: dict[str, Any] | None = None
             if not checked.rejected:
                 intake = self._intake(session, arrival)
+                scrubbing = BatchScrub(
+                    practice_id=practice, batch_id=batch_id, now=now, settings=self.scrubbing
+                )
+                intake.written = scrubbing.add
+                intake.claim_status = ClaimStatus.READY.value  # the scrub flags what it holds
                 with self._content(arrival) as stream:
                     for item in ClaimSource(manifest.format, stream):
                         intake.add(item, batch_id=batch_id)
                         stored_claims += 1
                 intake.flush()
-            return self._finish(session, arrival, batch, checked, stored_claims, now=now)
+                integrity = scrubbing.finish(session, self.keyring)
+            return self._finish(
+                session, arrival, batch, checked, stored_claims, now=now, integrity=integrity
+            )
         except IntegrityError:
             if queued is not None:
                 raise
@@ -454,11 +467,14 @@ class BatchService:
         stored_claims: int,
         *,
         now: datetime,
+        integrity: dict[str, Any] | None = None,
     ) -> Delivery:
         acknowledgment = checked.acknowledgment_999(
             control_number=_control_number(arrival.batch_id), now=now
         )
-        extra = {}
+        extra: dict[str, Any] = {}
+        if integrity is not None:
+            extra["integrity"] = integrity
         if acknowledgment is not None:
             extra["acknowledgment_batch_id"] = self._issue_999(
                 session, arrival, acknowledgment, now=now
@@ -606,7 +622,7 @@ def _receipt(
     now: datetime,
     *,
     acknowledgment: str | None = None,
-    extra: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Receipt:
     manifest = arrival.manifest
     processing = Receipt(

@@ -53,6 +53,8 @@ def to_intake(claim: ProfessionalClaim | InstitutionalClaim, where: str) -> Inta
     rendering = next(
         (p for role in roles for p in claim.providers if p.role == role and p.identifier), None
     )
+    referring = next((p for p in claim.providers if p.role == "referring_provider" and p.npi), None)
+    performer = rendering or billing
     lines = tuple(_line(claim.dates, line, f"{where} line {line.number}") for line in claim.lines)
     return IntakeClaim(
         patient=_patient(claim.subscriber, claim.patient, claim.references, where),
@@ -65,6 +67,9 @@ def to_intake(claim: ProfessionalClaim | InstitutionalClaim, where: str) -> Inta
             diagnoses=diagnoses,
             patient_account=claim.claim_id,
             lines=lines,
+            referring_npi=referring.npi if referring else None,
+            taxonomy=(performer.taxonomy or billing.taxonomy)[:10] or None,
+            rendering_name=(performer.name, performer.first_name) if performer.is_person else None,
         ),
     )
 

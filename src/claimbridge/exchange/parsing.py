@@ -35,7 +35,7 @@ from claimbridge.formats.x12 import (
 from claimbridge.formats.x12.reader import Reading
 from claimbridge.phi.intake import IntakeClaim
 
-__all__ = ["SNIFF_BYTES", "ClaimSource", "sniff"]
+__all__ = ["SNIFF_BYTES", "ClaimSource", "guess_format", "sniff"]
 
 SNIFF_BYTES = 4096
 _BOM = b"\xef\xbb\xbf"
@@ -46,6 +46,16 @@ _ARCHIVES = {
     b"Rar!": "a RAR archive",
     b"%PDF": "a PDF document",
 }
+
+
+def guess_format(head: bytes) -> str:
+    """The format from a file's first bytes: ISA is X12, ``{`` a FHIR Bundle, else CSV."""
+    text = head.removeprefix(_BOM).lstrip()
+    if text.startswith(b"ISA"):
+        return "x12-837i" if b"X223" in head else "x12-837p"
+    if text.startswith(b"{"):
+        return "fhir-r4"
+    return "csv"
 
 
 def sniff(head: bytes, declared: str) -> None:

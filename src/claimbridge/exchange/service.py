@@ -19,6 +19,8 @@ from claimbridge.errors import NotFound, ValidationFailed
 from claimbridge.exchange.batches import BatchService
 from claimbridge.exchange.clientkeys import client_key_path, read_client_key, write_client_key
 from claimbridge.exchange.orgkeys import register_key
+from claimbridge.integrity.peers import load_peers
+from claimbridge.integrity.service import ScrubSettings
 from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.orgs import (
     Engagement,
@@ -58,6 +60,10 @@ def batch_service(
         clock=clock,
         max_bytes=settings.max_batch_bytes,
         lease=timedelta(seconds=settings.ingest_lease_seconds),
+        scrubbing=ScrubSettings(
+            peers=load_peers(settings.scrub_peers_file) if settings.scrub_peers_file else None,
+            timely_filing_days=settings.scrub_timely_filing_days,
+        ),
     )
 
 

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from claimbridge.access.permissions import Permission
 from claimbridge.access.policy import Allowed, decide
-from claimbridge.access.principal import Principal, actor_of
-from claimbridge.audit.record import AuditedDenial, Event, record
+from claimbridge.access.principal import Principal
+from claimbridge.audit.record import AuditedDenial
 from claimbridge.errors import AccessDenied, NotFound
+from claimbridge.phi.events import record_access
 from claimbridge.storage.batches import Batch
 from claimbridge.storage.orgs import OrgKind, engaged_practices
 
@@ -130,20 +131,16 @@ class BatchAccess:
     def _audit(
         self, action: str, batch_id: str | None, tenant: str | None, *, outcome: str = "success"
     ) -> None:
-        kind = self.principal.organisation_kind
-        record(
+        record_access(
             self.session,
-            Event(
-                action=action,
-                outcome=outcome,
-                resource_type="batch",
-                resource_id=batch_id,
-                tenant_id=tenant,
-                purpose="payment" if kind is OrgKind.BILLING_COMPANY else "operations",
-                request_id=self.request_id,
-                actor=actor_of(self.principal),
-            ),
+            self.principal,
+            action,
+            resource_type="batch",
+            resource_id=batch_id,
+            tenant=tenant,
             now=self.now,
+            request_id=self.request_id,
+            outcome=outcome,
         )
 
 

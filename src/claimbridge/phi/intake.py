@@ -16,8 +16,9 @@ this code ever compares the clear values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Table, insert, select
@@ -43,7 +44,7 @@ from claimbridge.storage.base import Base
 from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Coverage, Patient
 
-__all__ = ["FLUSH_EVERY", "MATCH_CACHE_LIMIT", "Intake", "IntakeClaim"]
+__all__ = ["FLUSH_EVERY", "MATCH_CACHE_LIMIT", "Intake", "IntakeClaim", "recorded_deaths"]
 
 FLUSH_EVERY = 500
 """Claims held before their rows go to the database, so memory stays flat."""
@@ -94,6 +95,11 @@ class Intake:
             ServiceLine: [],
         }
         self._waiting: list[tuple[IntakeClaim, str]] = []
+        self.written: Callable[[IntakeClaim, str, str], None] | None = None
+        """Told (claim, its row id, its patient's id) as each claim's row is written."""
+        self.claim_status = "received"
+        """The status claims are written with: ``ready`` when a scrub in the same
+        transaction flags those it holds."""
         self.patients_created = 0
         self.patients_matched = 0
 
@@ -142,13 +148,24 @@ class Intake:
                 encounter_id=None,
                 now=self.now,
                 batch_id=batch_id,
+                status=self.claim_status,
             )
             self._pending[Claim].append(claim)
             self._pending[ServiceLine].extend(lines)
+            if self.written is not None:
+                self.written(item, claim["id"], patient_id)
         self._write()
         if len(self._patients) + len(self._coverages) > MATCH_CACHE_LIMIT:
             self._patients.clear()
             self._coverages.clear()
+
+    def patients(self, records: list[PatientRecord]) -> list[str]:
+        """Each patient's id, matched or created (sealed), in order; rows written, not committed."""
+        ids: list[str] = []
+        for start in range(0, len(records), FLUSH_EVERY):
+            ids.extend(self._match_patients(records[start : start + FLUSH_EVERY]))
+            self._write()
+        return ids
 
     def _write(self) -> None:
         for model, rows in self._pending.items():
@@ -299,6 +316,32 @@ class Intake:
             ),
             now=self.now,
         )
+
+
+def recorded_deaths(
+    session: Session, keyring: Keyring, practice_id: str, patient_ids: set[str]
+) -> dict[str, date]:
+    """The recorded dates of death of those of ``patient_ids`` who have one, unsealed.
+
+    For the integrity rules during an ingest (a service dated after death),
+    inside the batch's audited transaction; the dates go nowhere else.
+    """
+    sealer = FieldSealer(keyring, session, practice_id)
+    ordered = sorted(patient_ids)
+    deaths: dict[str, date] = {}
+    for start in range(0, len(ordered), 900):
+        rows = session.execute(
+            select(Patient.id, Patient.deceased_on).where(
+                Patient.practice_id == practice_id,
+                Patient.id.in_(ordered[start : start + 900]),
+                Patient.deceased_on.is_not(None),
+            )
+        )
+        for patient_id, sealed in rows:
+            died = sealer.unseal_date("patients", "deceased_on", patient_id, sealed)
+            if died is not None:
+                deaths[patient_id] = died
+    return deaths
 
 
 def _table(model: type[Base]) -> Table:

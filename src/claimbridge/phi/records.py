@@ -207,6 +207,11 @@ class ClaimRecord:
     lines: tuple[ServiceLineRecord, ...]
     patient_account: str | None = None
     frequency_code: str = "1"
+    referring_npi: str | None = None
+    taxonomy: str | None = None
+    rendering_name: tuple[str, str] | None = None
+    """The rendering provider's family and given name (NM1*82): for the outbound 837P's
+    rendering provider loop and the exclusion list's people without an NPI."""
 
     @property
     def total_charge_cents(self) -> int:
@@ -222,6 +227,7 @@ def claim_values(
     encounter_id: str | None,
     now: datetime,
     batch_id: str | None = None,
+    status: str = "received",
 ) -> tuple[Row, list[Row]]:
     """The sealed ``claims`` row and its ``service_lines`` rows, as column values."""
     claim_id = new_id()  # the sealed account number is bound to the row id
@@ -237,12 +243,17 @@ def claim_values(
         "patient_account": account,
         "billing_npi": record.billing_npi,
         "rendering_npi": record.rendering_npi,
+        "referring_npi": record.referring_npi,
+        "taxonomy": record.taxonomy,
+        "rendering_family": record.rendering_name[0][:60] if record.rendering_name else None,
+        "rendering_given": record.rendering_name[1][:35] if record.rendering_name else None,
         "place_of_service": record.place_of_service,
         "frequency_code": record.frequency_code,
         "diagnoses": list(record.diagnoses),
         "total_charge_cents": record.total_charge_cents,
         "service_from": min(dates),
         "service_through": max(dates),
+        "status": status,
         "received_at": now,
         "created_at": now,
     }

@@ -68,6 +68,12 @@ class Claim(Base):
     patient_account: Mapped[bytes | None] = mapped_column(Sealed)
     billing_npi: Mapped[str] = mapped_column(String(10))
     rendering_npi: Mapped[str | None] = mapped_column(String(10))
+    referring_npi: Mapped[str | None] = mapped_column(String(10))
+    # The rendering provider's name (NM1*82): a provider's, not a patient's; the
+    # outbound 837P's loop 2310B needs it beside the NPI.
+    rendering_family: Mapped[str | None] = mapped_column(String(60))
+    rendering_given: Mapped[str | None] = mapped_column(String(35))
+    taxonomy: Mapped[str | None] = mapped_column(String(10))  # the rendering provider's (PRV03)
     place_of_service: Mapped[str] = mapped_column(String(2))
     frequency_code: Mapped[str] = mapped_column(String(1), default="1")
     diagnoses: Mapped[list[str]] = mapped_column(JSON)

@@ -16,6 +16,13 @@ from claimbridge.storage.base import Base
 from claimbridge.storage.batches import Batch, OrgSigningKey
 from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Coverage, Encounter, Patient
+from claimbridge.storage.integrity import (
+    ExclusionRow,
+    FindingRow,
+    MueEditRow,
+    PtpEditRow,
+    ReferenceTable,
+)
 from claimbridge.storage.keys import DataKeyRow, TenantKek
 from claimbridge.storage.orgs import Engagement, Organisation, User, UserRole
 
@@ -37,9 +44,14 @@ __all__ = [
     "DataKeyRow",
     "Encounter",
     "Engagement",
+    "ExclusionRow",
+    "FindingRow",
+    "MueEditRow",
     "OrgSigningKey",
     "Organisation",
     "Patient",
+    "PtpEditRow",
+    "ReferenceTable",
     "ServiceLine",
     "TenantKek",
     "User",

@@ -60,6 +60,13 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     npi: Mapped[str | None] = mapped_column(String(10))
+    # A practice's billing identity, for the billing provider loop (2010AA) of the
+    # 837Ps sent in its name: its employer id and its street address (no PO box).
+    tax_id: Mapped[str | None] = mapped_column(String(10))
+    address_line: Mapped[str | None] = mapped_column(String(55))
+    address_city: Mapped[str | None] = mapped_column(String(30))
+    address_state: Mapped[str | None] = mapped_column(String(2))
+    address_postal_code: Mapped[str | None] = mapped_column(String(15))
     created_at: Mapped[datetime]
     terminated_at: Mapped[datetime | None]
 

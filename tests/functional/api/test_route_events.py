@@ -29,9 +29,11 @@ from claimbridge.crypto.signing import SigningKey
 from claimbridge.crypto.tls import self_signed_client_certificate
 from claimbridge.exchange.clientkeys import client_key_path, read_client_key
 from claimbridge.exchange.manifest import make_manifest
+from claimbridge.formats.cms import MueEdit, write_mue
 from claimbridge.formats.x12.synthetic import write_synthetic
 from claimbridge.storage.audit import AuditCheckpoint, AuditEvent
 from claimbridge.storage.db import make_engine, make_sessionmaker
+from claimbridge.storage.integrity import FindingRow
 from tests.functional.api.worlds import LAKESIDE, RIVERSIDE, SUMMIT, World, running_world
 
 REASON = "Payer deadline today for claims of the week; assessment renewal pending."
@@ -164,6 +166,7 @@ PATIENT = Ev("phi:patient:read", "success", "patient", RIVERSIDE, patient=True)
 CLAIM = Ev("phi:claim:read", "success", "claim", RIVERSIDE, patient=True)
 AUDIT = "audit_log"
 BATCH = "batch"
+FINDING = "finding"
 
 ROUTE_CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/health", None, 200, ()),
@@ -482,6 +485,100 @@ ROUTE_CASES: tuple[Case, ...] = (
         prepare=lambda w: w.tokens.pop(LAKE_STAFF, None),  # signed out by a case above
         label="another practice",
     ),
+    # -- billing: the biller sends Riverside's ready claims (the demo's scrubbed batch)
+    # in an 837P, fetched again as an outbound batch; others are refused.
+    Case(
+        "POST",
+        "/api/v1/practices/{practice_id}/claims/submissions",
+        BILLER,
+        201,
+        (Ev("phi:claims:submitted", "success", BATCH, RIVERSIDE),),
+        params=lambda w: {"practice_id": w.world.orgs[RIVERSIDE]},
+        keep=lambda w, r: w.state.update(outbound=r.json()["batch_id"]),
+    ),
+    Case(
+        "GET",
+        "/api/v1/batches/{batch_id}/content",
+        BILLER,
+        200,
+        (Ev("phi:batch:download", "success", BATCH, RIVERSIDE),),
+        params=lambda w: {"batch_id": w.state["outbound"]},
+        label="the outbound 837P",
+    ),
+    Case(
+        "POST",
+        "/api/v1/practices/{practice_id}/claims/submissions",
+        STAFF,
+        403,
+        (Ev("phi:claims:submitted", "denied", BATCH, RIVERSIDE),),
+        params=lambda w: {"practice_id": w.world.orgs[RIVERSIDE]},
+        label="practice staff",
+    ),
+    Case(
+        "POST",
+        "/api/v1/practices/{practice_id}/claims/submissions",
+        BILLER,
+        404,
+        (Ev("phi:claims:submitted", "denied", BATCH, LAKESIDE),),
+        params=lambda w: {"practice_id": w.world.orgs[LAKESIDE]},
+        label="no engagement",
+    ),
+    # -- integrity: the practice attests one old visit, so its next batch's claims,
+    # with no attested encounter, are held; then the findings are read and decided.
+    Case(
+        "POST",
+        "/api/v1/encounters",
+        STAFF,
+        201,
+        (Ev("phi:encounter:attest", "success", "attestation", RIVERSIDE),),
+        body=lambda w: {"encounters": [_visit(w)]},
+    ),
+    Case(
+        "POST",
+        "/api/v1/batches",
+        STAFF,
+        201,
+        (Ev("phi:batch:ingest", "success", BATCH, RIVERSIDE),),
+        raw=lambda w: _upload(w, seed=74),
+        label="after an attestation",
+    ),
+    Case(
+        "GET",
+        "/api/v1/findings",
+        BILLER,
+        200,
+        (Ev("integrity:finding:list", "success", FINDING),),
+        query_from=lambda w: {"status": "open"},
+        keep=lambda w, r: w.state.update(finding=r.json()["items"][0]["id"]),
+    ),
+    Case(
+        "GET",
+        "/api/v1/findings/{finding_id}",
+        STAFF,
+        200,
+        (Ev("integrity:finding:read", "success", FINDING, RIVERSIDE),),
+        params=lambda w: {"finding_id": w.state["finding"]},
+    ),
+    Case(
+        "POST",
+        "/api/v1/findings/{finding_id}/decision",
+        BILLER,
+        403,
+        (Ev("integrity:finding:override", "denied", FINDING),),
+        params=lambda w: {"finding_id": w.state["finding"]},
+        body=lambda w: {"status": "overridden", "reason": "documented at the visit"},
+        label="a biller",
+    ),
+    Case(
+        "POST",
+        "/api/v1/findings/{finding_id}/decision",
+        ADMIN,
+        200,
+        (Ev("integrity:finding:override", "success", FINDING, RIVERSIDE),),
+        params=lambda w: {"finding_id": w.state["finding"]},
+        body=lambda w: {"status": "overridden", "reason": "Visit documented on paper chart"},
+    ),
+    Case("GET", "/api/v1/reference-tables", STAFF, 200, ()),
     Case(
         "GET",
         "/api/v1/organisations/{organisation_id}/signing-keys",
@@ -499,6 +596,19 @@ ROUTE_CASES: tuple[Case, ...] = (
         body=lambda w: {"public_key": SigningKey.generate().public_key_bytes().hex()},
     ),
 )
+
+
+def _visit(walk: Walk) -> dict[str, str]:
+    """An encounter long before any generated claim: the log then covers every later date."""
+    served = (walk.world.clock.now() - timedelta(days=3000)).date().isoformat()
+    return {
+        "family_name": "Attested",
+        "given_name": "Visit",
+        "birth_date": "1970-01-01",
+        "rendering_npi": "1234567893",
+        "date_of_service": served,
+        "place_of_service": "11",
+    }
 
 
 def _upload(walk: Walk, *, seed: int) -> tuple[bytes, dict[str, str]]:
@@ -638,6 +748,38 @@ def _sender(walk: Walk) -> list[str]:
     ]
 
 
+def _mue_file(walk: Walk) -> str:
+    path = walk.world.data_dir.parent / "MCR_MUE_PractitionerServices_Eff_01-01-2026.csv"
+    with path.open("wb") as out:
+        write_mue([MueEdit("99213", 1, 2, "Policy")], out)
+    return str(path)
+
+
+def _encounter_file(walk: Walk) -> str:
+    visit = _visit(walk)
+    path = walk.world.data_dir.parent / "encounters.csv"
+    path.write_text(",".join(visit) + "\n" + ",".join(visit.values()) + "\n")
+    return str(path)
+
+
+def _open_finding(walk: Walk, index: int) -> str:
+    """An open finding of Riverside's (the ingest above, after the attestation, left some)."""
+    engine = make_engine(walk.world.url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            ids = session.scalars(
+                select(FindingRow.id)
+                .where(
+                    FindingRow.practice_id == walk.world.orgs[RIVERSIDE],
+                    FindingRow.status == "open",
+                )
+                .order_by(FindingRow.created_at, FindingRow.seq)
+            ).all()
+    finally:
+        engine.dispose()
+    return str(ids[index])
+
+
 def _receipt_path(walk: Walk) -> str:
     return str(walk.world.data_dir.parent / "receipt.json")
 
@@ -692,6 +834,19 @@ COMMANDS: tuple[Command, ...] = (
         (Ev("audit:disclosures:read", "success", "patient", RIVERSIDE, patient=True),),
     ),
     Command("audit verify-proof", _proof_file),
+    # -- integrity. The scrub reads a file and writes nothing (dated so it files in time).
+    Command("scrub", lambda w: [*_x12_file(w, seed=75), "--date", "2025-02-01"]),
+    Command(
+        "integrity tables load",
+        lambda w: [*_local(w), "mue", _mue_file(w), "--effective", "2026-01-01"],
+        (Ev("integrity:table:load", "success", "reference-table"),),
+    ),
+    Command("integrity tables list", _local),
+    Command(
+        "integrity encounters attest",
+        lambda w: [_encounter_file(w), *_local(w), "--org", RIVERSIDE],
+        (Ev("phi:encounter:attest", "success", "attestation", RIVERSIDE),),
+    ),
     # -- the exchange: the demo left Riverside's signing key in the data directory.
     Command(
         "send",
@@ -707,6 +862,19 @@ COMMANDS: tuple[Command, ...] = (
         lambda w: [_x12_file(w, seed=73)[0], *_local(w), "--org", RIVERSIDE],
         (Ev("phi:batch:ingest", "success", BATCH, RIVERSIDE),),
     ),
+    # Whatever is ready then (perhaps nothing: later batches are held), the
+    # submission is recorded, as the data directory's holder acting as Summit's biller.
+    Command(
+        "claims submit",
+        lambda w: [
+            *_local(w),
+            "--org",
+            RIVERSIDE,
+            "--out",
+            str(w.world.data_dir.parent / "outbound.837"),
+        ],
+        (Ev("phi:claims:submitted", "success", BATCH, RIVERSIDE),),
+    ),
     Command(
         "signing-key create",
         lambda w: ["--org-id", "x", "--out", str(w.world.data_dir.parent / "new.key")],
@@ -716,6 +884,26 @@ COMMANDS: tuple[Command, ...] = (
         "signing-key create-held",
         lambda w: [*_local(w), "--org", LAKESIDE],
         (Ev("exchange:signing-key:registered", "success", "signing_key", LAKESIDE),),
+    ),
+    Command(
+        "integrity findings list",
+        lambda w: [*_local(w), "--org", RIVERSIDE],
+        (Ev("integrity:finding:list", "success", FINDING),),
+    ),
+    Command(
+        "integrity findings show",
+        lambda w: [_open_finding(w, 0), *_local(w), "--org", RIVERSIDE],
+        (Ev("integrity:finding:read", "success", FINDING, RIVERSIDE),),
+    ),
+    Command(
+        "integrity findings override",
+        lambda w: [_open_finding(w, 0), *_local(w), "--org", RIVERSIDE, "--reason", REASON],
+        (Ev("integrity:finding:override", "success", FINDING, RIVERSIDE),),
+    ),
+    Command(
+        "integrity findings resolve",
+        lambda w: [_open_finding(w, 0), *_local(w), "--org", RIVERSIDE, "--reason", REASON],
+        (Ev("integrity:finding:resolve", "success", FINDING, RIVERSIDE),),
     ),
     # Nothing is queued in this world (it ingests every upload at once): nothing to read.
     Command("worker", lambda w: [*_local(w), "--once"]),

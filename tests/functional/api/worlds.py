@@ -140,7 +140,13 @@ def running_world(
         }
         claim_of = {
             name: str(
-                session.scalars(select(Claim.id).where(Claim.practice_id == orgs[name])).first()
+                # One the demo wrote with its encounter (the coder's view shows its
+                # documentation); ingested claims have none.
+                session.scalars(
+                    select(Claim.id)
+                    .where(Claim.practice_id == orgs[name], Claim.encounter_id.is_not(None))
+                    .order_by(Claim.created_at, Claim.id)
+                ).first()
             )
             for name in (RIVERSIDE, LAKESIDE)
         }

@@ -63,8 +63,9 @@ def _engine(data_dir: Path):  # type: ignore[no-untyped-def]
 def test_a_clean_log_verifies(data_dir: Path) -> None:
     code, report = _verify(data_dir)
     assert code == 0
-    # The demo's four key events, its signing key's registration and its batch's ingest.
-    assert report["ok"] is True and report["events"] == 6 and report["checkpoints"] == 0
+    # The demo's four key events, its signing key's registration, its two reference
+    # tables' loads and its batch's ingest.
+    assert report["ok"] is True and report["events"] == 8 and report["checkpoints"] == 0
 
 
 def test_the_database_refuses_to_edit_or_delete_events(data_dir: Path) -> None:
@@ -126,8 +127,8 @@ def test_a_signed_checkpoint_catches_a_log_rewritten_hashes_and_all(data_dir: Pa
     result = runner.invoke(app, ["audit", "checkpoint", "--data-dir", str(data_dir), "--json"])
     assert result.exit_code == 0, result.output
     saved = json.loads(result.output)
-    # The demo's six events (see above), and the checkpoint's own event, which it covers.
-    assert saved["tree_size"] == 7 and saved["checkpoint"].startswith("claimbridge/audit\n7\n")
+    # The demo's eight events (see above), and the checkpoint's own event, which it covers.
+    assert saved["tree_size"] == 9 and saved["checkpoint"].startswith("claimbridge/audit\n9\n")
     key = runner.invoke(app, ["audit", "public-key", "--data-dir", str(data_dir), "--json"])
     assert len(json.loads(key.output)["public_key"]) == 64
     code, report = _verify(data_dir)
@@ -146,4 +147,4 @@ def test_a_signed_checkpoint_catches_a_log_rewritten_hashes_and_all(data_dir: Pa
     engine.dispose()
     code, report = _verify(data_dir)
     assert code != 0
-    assert report["error"]["where"] == "checkpoint 7"
+    assert report["error"]["where"] == "checkpoint 9"
