@@ -96,7 +96,12 @@ def require_private(path: Path) -> None:
     copied or its mode loosened.
     """
     for entry in _walk(path):
-        info = entry.lstat()
+        try:
+            info = entry.lstat()
+        except FileNotFoundError:
+            # Gone since the walk listed it (SQLite removes its -shm and -wal files as
+            # the last connection closes): what is not there cannot leak.
+            continue
         if stat.S_ISLNK(info.st_mode):
             raise InsecureDataDir(
                 f"{entry} is a symbolic link; the data directory must hold real files only.",

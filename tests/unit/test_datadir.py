@@ -62,3 +62,20 @@ def test_write_private_file_replaces_atomically_and_leaves_no_temp(tmp_path: Pat
     write_private_file(tmp_path / "f", b"two")
     assert (tmp_path / "f").read_bytes() == b"two"
     assert [p.name for p in tmp_path.iterdir()] == ["f"]
+
+
+def test_an_entry_gone_since_the_walk_is_no_leak(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite removes its -shm file as the last connection closes, mid-check."""
+    root = tmp_path / "data"
+    make_private_dir(root)
+    gone = root / "claimbridge.db-shm"
+    monkeypatch.setattr("claimbridge.datadir._walk", lambda path: [path, gone])
+    require_private(root)
+    loose = root / "loose.txt"
+    loose.write_text("x")
+    loose.chmod(0o644)
+    monkeypatch.setattr("claimbridge.datadir._walk", lambda path: [path, gone, loose])
+    with pytest.raises(InsecureDataDir):
+        require_private(root)

@@ -78,7 +78,9 @@ def exercise(read: Reader, data: bytes) -> None:
     """Read everything, render the error if any; time it."""
     previous = signal.signal(signal.SIGALRM, _hung)
     signal.setitimer(signal.ITIMER_REAL, 5)
-    started = time.perf_counter()
+    # CPU time of this process: the bound is the work an input costs, not how
+    # busy the machine is with others (wall time failed it under a loaded CI run).
+    started = time.process_time()
     refused: CmsError | None = None
     try:
         try:
@@ -89,7 +91,7 @@ def exercise(read: Reader, data: bytes) -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-        assert time.perf_counter() - started < 1.0
+        assert time.process_time() - started < 1.0
     if refused is not None:
         str(refused)
         assert refused.to_dict()["code"].startswith("cms_")

@@ -43,7 +43,9 @@ def exercise(data: bytes) -> None:
     """Read everything, render every error, write back what was read; time it."""
     previous = signal.signal(signal.SIGALRM, _hung)
     signal.setitimer(signal.ITIMER_REAL, 5)
-    started = time.perf_counter()
+    # CPU time of this process: the bound is the work an input costs, not how
+    # busy the machine is with others (wall time failed it under a loaded CI run).
+    started = time.process_time()
     try:
         reading = read_charges(data)
         try:
@@ -62,7 +64,7 @@ def exercise(data: bytes) -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-        assert time.perf_counter() - started < 1.0
+        assert time.process_time() - started < 1.0
 
 
 def encode(rows: list[list[str]]) -> bytes:

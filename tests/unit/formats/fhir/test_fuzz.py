@@ -57,7 +57,9 @@ def exercise(data: bytes) -> None:
     """Read everything; only FhirError may escape; an alarm turns a hang into a failure."""
     previous = signal.signal(signal.SIGALRM, _hung)
     signal.setitimer(signal.ITIMER_REAL, 5)
-    started = time.perf_counter()
+    # CPU time of this process: the bound is the work an input costs, not how
+    # busy the machine is with others (wall time failed it under a loaded CI run).
+    started = time.process_time()
     try:
         reading = read_bundle(data)
         try:
@@ -68,7 +70,7 @@ def exercise(data: bytes) -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     accepted = [result for result in reading.results if result.accepted]
     assert len(claims) == len(accepted)
     assert all(result.errors for result in reading.results if not result.accepted)

@@ -65,7 +65,9 @@ def exercise(data: bytes) -> None:
 
 
 def _exercise(data: bytes) -> None:
-    started = time.perf_counter()
+    # CPU time of this process: the bound is the work an input costs, not how
+    # busy the machine is with others (wall time failed it under a loaded CI run).
+    started = time.process_time()
     try:
         reading = read_transactions(data, handlers=HANDLERS, chunk_size=512)
         records = list(reading)
@@ -84,7 +86,7 @@ def _exercise(data: bytes) -> None:
             write_835(paid, sender="S", receiver="R", now=NOW, **envelope)
     except X12Error:
         pass
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 @settings(FUZZ, max_examples=2500)
