@@ -73,6 +73,11 @@ def encode(rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8", "surrogatepass")
 
 
+# Once before any timed case: the first reading pays for lazy imports and caches,
+# which a fresh-clone CI run once saw as a case over its one-second bound.
+exercise(EXAMPLE_BYTES)
+
+
 @settings(FUZZ, max_examples=800)
 @given(st.binary(max_size=4000))
 def test_arbitrary_bytes(data: bytes) -> None:
