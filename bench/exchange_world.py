@@ -146,6 +146,6 @@ def _engagement(practice: str, company: str, now: datetime) -> Engagement:
         billing_company_id=company,
         status=EngagementStatus.ACTIVE.value,
         baa_signed_at=now - timedelta(days=30),
-        assessment_expires_at=now + timedelta(days=300),
+        active_until=now + timedelta(days=300),
         created_at=now - timedelta(days=40),
     )

@@ -30,7 +30,11 @@ class Permission(enum.StrEnum):
     USER_MANAGE = "access:user:manage"
     TOKEN_MANAGE = "access:token:manage"  # noqa: S105 - a permission name, not a secret
     ENGAGEMENT_MANAGE = "vendors:engagement:manage"
+    """Invite, review and approve a billing company, record its BAA, terminate, compare."""
+    ENGAGEMENT_READ = "vendors:engagement:read"
+    """See one's own engagements: their standing, assessments, BAA terms and notices."""
     QUESTIONNAIRE_ANSWER = "vendors:questionnaire:answer"
+    """Answer a risk questionnaire for one's billing company and upload its evidence."""
     KEY_MANAGE = "crypto:key:manage"
     ORGANISATION_MANAGE = "orgs:organisation:manage"
     SIGNING_KEY_MANAGE = "exchange:signing-key:manage"

@@ -23,6 +23,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.USER_MANAGE,
                 P.TOKEN_MANAGE,
                 P.ENGAGEMENT_MANAGE,
+                P.ENGAGEMENT_READ,
                 P.CLAIM_LIST,
                 P.BREAK_GLASS_REVIEW,
                 P.SIGNING_KEY_MANAGE,
@@ -57,10 +58,18 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
                 P.AUDIT_READ,
                 P.DISCLOSURES_READ,
                 P.BREAK_GLASS_REVIEW,
+                # Who holds the practice's PHI, under which BAA: the privacy officer's business.
+                P.ENGAGEMENT_READ,
             }
         ),
         Role.VENDOR_ADMIN: frozenset(
-            {P.USER_MANAGE, P.TOKEN_MANAGE, P.QUESTIONNAIRE_ANSWER, P.SIGNING_KEY_MANAGE}
+            {
+                P.USER_MANAGE,
+                P.TOKEN_MANAGE,
+                P.QUESTIONNAIRE_ANSWER,
+                P.ENGAGEMENT_READ,
+                P.SIGNING_KEY_MANAGE,
+            }
         ),
         Role.BILLER: frozenset(
             {

@@ -237,7 +237,7 @@ def _engagement(session: Session, orgs: dict[str, Organisation], *, now: datetim
             billing_company_id=orgs[SUMMIT].id,
             status=EngagementStatus.ACTIVE.value,
             baa_signed_at=now - timedelta(days=30),
-            assessment_expires_at=now + timedelta(days=335),
+            active_until=now + timedelta(days=335),
             created_at=now - timedelta(days=45),
         )
     )

@@ -90,8 +90,7 @@ def recipients_of(session: Session, practice_id: str, *, now: datetime) -> list[
         .where(
             Engagement.practice_id == practice_id,
             Engagement.status == EngagementStatus.ACTIVE.value,
-            Engagement.baa_signed_at.is_not(None),
-            Engagement.assessment_expires_at > now,
+            Engagement.active_until > now,
         )
         .order_by(Organisation.name)
     ).all()

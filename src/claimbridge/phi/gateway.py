@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from claimbridge.access.engagements import refusal
 from claimbridge.access.permissions import Permission
 from claimbridge.access.policy import Allowed, Decision, Denied, decide, enforce, tenants_of
 from claimbridge.access.principal import Principal, actor_of
@@ -145,11 +146,20 @@ class Gateway:
 
     def _deny(self, action: str, decision: Denied, **where: Any) -> AuditedDenial:
         self._audit(action, decision=decision, **where)
+        lapsed = self._lapsed(where.get("tenant"))
+        if lapsed is not None:
+            return AuditedDenial(lapsed)
         try:
             enforce(decision)
         except ClaimbridgeError as error:
             return AuditedDenial(error)
         raise AssertionError("enforce allowed a denial")  # pragma: no cover
+
+    def _lapsed(self, tenant: str | None) -> ClaimbridgeError | None:
+        """For a billing company's own engagement, which gate condition failed (invariant 6)."""
+        if tenant is None or self.principal.organisation_kind is not OrgKind.BILLING_COMPANY:
+            return None
+        return refusal(self.session, self.principal.organisation_id, tenant, now=self.now)
 
     def require(self, permission: Permission, action: str, *, resource_type: str) -> None:
         """Refuse, audited, a principal who lacks ``permission`` altogether."""
@@ -172,11 +182,19 @@ class Gateway:
         *,
         limit: int,
         offset: int,
+        practice: str | None = None,
     ) -> Page:
-        """A page of ``kind`` records from every tenant this principal may reach."""
+        """A page of ``kind`` records from every tenant this principal may reach, or one."""
         action = f"phi:{kind}:list"
         self.require(permission, action, resource_type=kind)
         tenants = sorted(self.reachable() | set(self._break_glass()))
+        if practice is not None:
+            decision = self._decide(permission, practice)
+            if isinstance(decision, Denied):
+                raise self._deny(
+                    action, decision, resource_type=kind, resource_id=None, tenant=practice
+                )
+            tenants = [practice]
         limit = max(1, min(limit, MAX_PAGE))
         scoped = select(model).where(model.practice_id.in_(tenants))
         rows = self.session.scalars(
@@ -231,7 +249,9 @@ class Gateway:
 
     # -- patients ---------------------------------------------------------------
 
-    def list_patients(self, *, limit: int = 50, offset: int = 0) -> Page:
+    def list_patients(
+        self, *, limit: int = 50, offset: int = 0, practice: str | None = None
+    ) -> Page:
         return self._list(
             Patient,
             "patient",
@@ -240,6 +260,7 @@ class Gateway:
             self._project_patient,
             limit=limit,
             offset=offset,
+            practice=practice,
         )
 
     def get_patient(self, patient_id: str) -> dict[str, Any]:
@@ -289,7 +310,7 @@ class Gateway:
 
     # -- claims ---------------------------------------------------------------------
 
-    def list_claims(self, *, limit: int = 50, offset: int = 0) -> Page:
+    def list_claims(self, *, limit: int = 50, offset: int = 0, practice: str | None = None) -> Page:
         return self._list(
             Claim,
             "claim",
@@ -298,6 +319,7 @@ class Gateway:
             self._project_claim,
             limit=limit,
             offset=offset,
+            practice=practice,
         )
 
     def get_claim(self, claim_id: str) -> dict[str, Any]:

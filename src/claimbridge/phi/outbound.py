@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from claimbridge.access.engagements import refusal
 from claimbridge.access.permissions import Permission
 from claimbridge.access.policy import Allowed, decide
 from claimbridge.access.principal import Principal, actor_of
@@ -114,7 +115,12 @@ class ClaimRelease:
             self._allowed = True
             return
         self._record(None, outcome="denied")
-        public = (
+        lapsed = (
+            refusal(self.session, principal.organisation_id, self.practice_id, now=self.now)
+            if decision.hide_existence and principal.organisation_kind is OrgKind.BILLING_COMPANY
+            else None
+        )
+        public = lapsed or (
             NotFound("No such practice.", where="practice")
             if decision.hide_existence
             else AccessDenied(where="permission")

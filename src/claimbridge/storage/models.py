@@ -25,10 +25,23 @@ from claimbridge.storage.integrity import (
 )
 from claimbridge.storage.keys import DataKeyRow, TenantKek
 from claimbridge.storage.orgs import Engagement, Organisation, User, UserRole
+from claimbridge.storage.vendors import (
+    Assessment,
+    AssessmentAnswer,
+    AssessmentEvidence,
+    AssessmentReview,
+    BusinessAssociateAgreement,
+    EngagementNotice,
+    Termination,
+)
 
 __all__ = [
     "AddressFailures",
     "ApiToken",
+    "Assessment",
+    "AssessmentAnswer",
+    "AssessmentEvidence",
+    "AssessmentReview",
     "AuditCheckpoint",
     "AuditEvent",
     "AuditPurge",
@@ -37,6 +50,7 @@ __all__ = [
     "Base",
     "Batch",
     "BreakGlassGrant",
+    "BusinessAssociateAgreement",
     "Claim",
     "ClientCertificate",
     "Coverage",
@@ -44,6 +58,7 @@ __all__ = [
     "DataKeyRow",
     "Encounter",
     "Engagement",
+    "EngagementNotice",
     "ExclusionRow",
     "FindingRow",
     "MueEditRow",
@@ -54,6 +69,7 @@ __all__ = [
     "ReferenceTable",
     "ServiceLine",
     "TenantKek",
+    "Termination",
     "User",
     "UserRole",
 ]

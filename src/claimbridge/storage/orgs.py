@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from claimbridge.errors import Conflict, NotFound
@@ -128,7 +137,16 @@ class Engagement(Base):
     )
     status: Mapped[str] = mapped_column(String(20))
     baa_signed_at: Mapped[datetime | None]
-    assessment_expires_at: Mapped[datetime | None]
+    # Until when every condition of the gate holds (``access/engagements.py``
+    # computes it from the BAA, the assessment, its reviews and evidence):
+    # PHI flows while the status is active and this is in the future.
+    active_until: Mapped[datetime | None]
+    # The condition that failed, and how it reads, while suspended.
+    lapse_condition: Mapped[str | None] = mapped_column(String(40))
+    lapse_reason: Mapped[str | None] = mapped_column(Text)
+    lapsed_at: Mapped[datetime | None]
+    reassessment_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
+    invited_by: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime]
     terminated_at: Mapped[datetime | None]
 
@@ -149,15 +167,16 @@ def find_organisation(session: Session, ref: str) -> Organisation:
 def engaged_practices(session: Session, billing_company_id: str, *, now: datetime) -> set[str]:
     """Practices whose PHI may reach ``billing_company_id`` now (DESIGN.md invariant 6).
 
-    Active means: status active, BAA signed, assessment not expired. When
-    either lapses, the practice drops out of this set on the next request.
+    Active means: status active and every condition of the gate holding
+    until later than ``now`` (``active_until``, kept by
+    ``access/engagements.py``). When one lapses, the practice drops out of
+    this set on the next request, whether or not anything has noticed yet.
     """
     rows = session.scalars(
         select(Engagement.practice_id).where(
             Engagement.billing_company_id == billing_company_id,
             Engagement.status == EngagementStatus.ACTIVE.value,
-            Engagement.baa_signed_at.is_not(None),
-            Engagement.assessment_expires_at > now,
+            Engagement.active_until > now,
         )
     )
     return set(rows)

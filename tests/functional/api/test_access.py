@@ -189,7 +189,10 @@ def test_revoking_the_engagement_denies_the_next_request(world: World) -> None:
             assert client.get(f"/api/v1/patients/{patient}", headers=headers).status_code == 200
             with make_sessionmaker(engine).begin() as session:
                 session.execute(update(Engagement).values(status="suspended"))
-            assert client.get(f"/api/v1/patients/{patient}", headers=headers).status_code == 404
+            refused = client.get(f"/api/v1/patients/{patient}", headers=headers)
+            # The billing company knows its own engagement: it is told why, not "not found".
+            assert refused.status_code == 403
+            assert refused.json()["error"]["code"] == "engagement_inactive"
             listed = client.get("/api/v1/patients", headers=headers).json()
             assert listed["items"] == [] and listed["total"] == 0
     finally:
@@ -497,7 +500,7 @@ def test_break_glass_is_bounded_marked_and_reviewed(world: World) -> None:
         with make_sessionmaker(engine).begin() as session:
             session.execute(update(Engagement).values(status="suspended"))
         with world.client() as client:
-            assert client.get(f"/api/v1/patients/{patient}", headers=biller).status_code == 404
+            assert client.get(f"/api/v1/patients/{patient}", headers=biller).status_code == 403
             short = client.post(
                 "/api/v1/break-glass",
                 headers=biller,
@@ -541,7 +544,7 @@ def test_break_glass_is_bounded_marked_and_reviewed(world: World) -> None:
             assert reviewed.json()["reviewed_at"] is not None
             world.clock.advance(timedelta(minutes=61))
             biller = _bearer(world.sign_in(email))
-            assert client.get(f"/api/v1/patients/{patient}", headers=biller).status_code == 404
+            assert client.get(f"/api/v1/patients/{patient}", headers=biller).status_code == 403
         with make_sessionmaker(engine)() as session:
             marked = session.scalars(
                 select(AuditEvent).where(

@@ -152,7 +152,7 @@ def exchange_world(engine: Engine, tmp_path: Path) -> Iterator[ExchangeWorld]:
                 billing_company_id=orgs["summit"].id,
                 status=EngagementStatus.ACTIVE.value,
                 baa_signed_at=NOW - timedelta(days=30),
-                assessment_expires_at=NOW + timedelta(days=300),
+                active_until=NOW + timedelta(days=300),
                 created_at=NOW - timedelta(days=40),
             )
         )

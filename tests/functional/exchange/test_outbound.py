@@ -316,7 +316,7 @@ def test_the_submission_stops_when_the_engagement_lapses(world: ExchangeWorld) -
     w.send(charges(*READY), format="csv")
     with w.sessions.begin() as session:
         expiry = session.scalars(
-            select(Engagement.assessment_expires_at).where(Engagement.practice_id == w.riverside)
+            select(Engagement.active_until).where(Engagement.practice_id == w.riverside)
         ).one()
     w.clock.advance(expiry.replace(tzinfo=NOW.tzinfo) - NOW + timedelta(seconds=1))
 
