@@ -104,6 +104,54 @@ class Settings(BaseSettings):
         ge=1,
         description="Audit events older than this may be purged (HIPAA keeps six years).",
     )
+    watch_interval_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=86_400,
+        description="How often the server checks every engagement's gate, reminds and notifies.",
+    )
+    reminder_days: tuple[int, ...] = Field(
+        default=(30, 7, 1),
+        description="Days before a gate condition lapses (a BAA or certificate expiring, a "
+        "reassessment or remediation due) at which both sides are reminded.",
+    )
+    offboarding_shred_after_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="After a termination, how long the practice has to confirm it received its "
+        "return package before the server crypto-shreds its data anyway.",
+    )
+    notify_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="How long one notification may take to deliver."
+    )
+    notify_webhook_url: str | None = Field(
+        default=None,
+        description="HTTPS URL that receives every engagement notice as signed JSON (no PHI).",
+    )
+    notify_webhook_secret_file: Path | None = Field(
+        default=None,
+        description="A file holding the shared secret that signs webhook bodies (HMAC-SHA256).",
+    )
+    notify_webhook_ca_file: Path | None = Field(
+        default=None,
+        description="PEM certificates to trust for the webhook instead of the system's (a "
+        "private CA).",
+    )
+    notify_smtp_host: str | None = Field(
+        default=None, description="Mail server for engagement notices by e-mail (STARTTLS)."
+    )
+    notify_smtp_port: int = Field(default=587, ge=1, le=65535)
+    notify_smtp_username: str | None = None
+    notify_smtp_password_file: Path | None = Field(
+        default=None, description="A file holding the mail server password."
+    )
+    notify_smtp_ca_file: Path | None = Field(
+        default=None, description="PEM certificates to trust for the mail server (a private CA)."
+    )
+    notify_email_from: str | None = Field(
+        default=None, description="Sender address of notice e-mails."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -111,6 +159,21 @@ class Settings(BaseSettings):
         if url and not url.startswith(("sqlite:///", "postgresql+psycopg://")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB")
         return url
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _reminder_days(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 1 <= day <= 365 for day in days):
+            raise ValueError("each reminder is 1 to 365 days before its deadline")
+        return tuple(sorted(set(days), reverse=True))
+
+    @field_validator("notify_webhook_url")
+    @classmethod
+    def _https_webhook(cls, url: str | None) -> str | None:
+        # Notices name engagements and their failures: never in the clear.
+        if url and not url.lower().startswith("https://"):
+            raise ValueError("the webhook URL must start with https:// (plain HTTP is refused)")
+        return url or None
 
     @property
     def root_key_file(self) -> Path:
@@ -266,4 +329,23 @@ key_provider = "local"
 # pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"
 # pkcs11_token_label = "claimbridge"
 # pkcs11_key_label = "claimbridge-root"
+
+# Engagements: how often the gate is checked for every engagement, and how
+# many days ahead both sides are reminded of an expiry or a due date.
+# watch_interval_seconds = 300
+# reminder_days = [30, 7, 1]
+# After a termination the practice confirms it received its return package;
+# without that, its data is crypto-shredded this many days later.
+# offboarding_shred_after_days = 30
+
+# Notices (lapses, restorations, reminders) are always kept for the API and
+# CLI; they can also go to a webhook (signed JSON, no PHI) and by e-mail to
+# both organisations' administrators.
+# notify_webhook_url = "https://hooks.example.org/claimbridge"
+# notify_webhook_secret_file = "/etc/claimbridge/webhook.secret"
+# notify_smtp_host = "mail.example.org"
+# notify_smtp_port = 587
+# notify_smtp_username = "claimbridge"
+# notify_smtp_password_file = "/etc/claimbridge/smtp.password"
+# notify_email_from = "claimbridge@example.org"
 """

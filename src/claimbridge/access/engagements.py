@@ -82,6 +82,13 @@ class EngagementInactive(AccessDenied):
     code = "engagement_inactive"
     public_message = "The engagement with this practice is not active."
 
+    def __init__(self, reason: str, *, condition: str) -> None:
+        super().__init__(
+            f"The engagement with this practice is not active: {reason}.", where=condition
+        )
+        self.reason = reason
+        """Every failed condition, as a sentence both sides may read."""
+
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
@@ -100,18 +107,46 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Standing:
-    failure: Failure | None = None
-    """The first condition that does not hold, if any."""
+    failures: tuple[Failure, ...] = ()
+    """Every condition that does not hold, the weightiest first."""
     deadlines: tuple[Deadline, ...] = field(default=())
     """Every future moment a condition lapses, soonest first (for reminders)."""
 
     @property
+    def failure(self) -> Failure | None:
+        """The condition named first when access is refused."""
+        return self.failures[0] if self.failures else None
+
+    @property
     def ok(self) -> bool:
-        return self.failure is None
+        return not self.failures
+
+    @property
+    def reason(self) -> str | None:
+        return "; ".join(f.reason for f in self.failures) or None
 
     @property
     def until(self) -> datetime | None:
         return self.deadlines[0].at if self.ok and self.deadlines else None
+
+
+class _Findings:
+    """Failures and deadlines, gathered as the conditions are checked at ``now``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.failures: list[Failure] = []
+        self.deadlines: list[Deadline] = []
+
+    def fail(self, condition: Condition, reason: str) -> None:
+        self.failures.append(Failure(condition, reason))
+
+    def lapses(self, condition: Condition, at: datetime, message: str) -> None:
+        """The condition holds until ``at``: failed now, or a deadline ahead."""
+        if self.now >= at:
+            self.fail(condition, message)
+        else:
+            self.deadlines.append(Deadline(condition, at, message))
 
 
 def day_start(day: date) -> datetime:
@@ -133,25 +168,23 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 
 def standing(session: Session, engagement: Engagement, *, now: datetime) -> Standing:
-    """Whether every condition of the gate holds at ``now``, and the first that does not."""
+    """Whether every condition of the gate holds at ``now``; if not, each that fails.
+
+    The assessment's conditions come first: a rejected or stale assessment
+    is the weightier reason, and names what the billing company must fix.
+    """
     if engagement.status == EngagementStatus.TERMINATED.value:
-        return _fails(Condition.TERMINATED, "the engagement was terminated")
-    deadlines: list[Deadline] = []
-    failure = _baa(session, engagement, now, deadlines) or _assessment(
-        session, engagement, now, deadlines
+        return Standing(failures=(Failure(Condition.TERMINATED, "the engagement was terminated"),))
+    found = _Findings(now)
+    _assessment(session, engagement, found)
+    _baa(session, engagement, found)
+    return Standing(
+        failures=tuple(found.failures),
+        deadlines=tuple(sorted(found.deadlines, key=lambda d: d.at)),
     )
-    if failure is not None:
-        return failure
-    return Standing(deadlines=tuple(sorted(deadlines, key=lambda d: d.at)))
 
 
-def _fails(condition: Condition, reason: str) -> Standing:
-    return Standing(failure=Failure(condition, reason))
-
-
-def _baa(
-    session: Session, engagement: Engagement, now: datetime, deadlines: list[Deadline]
-) -> Standing | None:
+def _baa(session: Session, engagement: Engagement, found: _Findings) -> None:
     baa = session.scalars(
         select(BusinessAssociateAgreement)
         .where(
@@ -162,24 +195,22 @@ def _baa(
         .limit(1)
     ).first()
     if baa is None:
-        return _fails(Condition.NO_BAA, "no signed business associate agreement is on record")
-    if now < day_start(baa.effective_on):
-        return _fails(
+        found.fail(Condition.NO_BAA, "no signed business associate agreement is on record")
+        return
+    if found.now < day_start(baa.effective_on):
+        found.fail(
             Condition.BAA_NOT_IN_FORCE,
             f"the business associate agreement {baa.version} takes effect on {baa.effective_on}",
         )
     if baa.expires_on is not None:
-        ends = day_end(baa.expires_on)
-        message = f"the business associate agreement {baa.version} expired on {baa.expires_on}"
-        if now >= ends:
-            return _fails(Condition.BAA_EXPIRED, message)
-        deadlines.append(Deadline(Condition.BAA_EXPIRED, ends, message))
-    return None
+        found.lapses(
+            Condition.BAA_EXPIRED,
+            day_end(baa.expires_on),
+            f"the business associate agreement {baa.version} expired on {baa.expires_on}",
+        )
 
 
-def _assessment(
-    session: Session, engagement: Engagement, now: datetime, deadlines: list[Deadline]
-) -> Standing | None:
+def _assessment(session: Session, engagement: Engagement, found: _Findings) -> None:
     decided = session.scalars(
         select(Assessment)
         .where(
@@ -193,28 +224,26 @@ def _assessment(
         .limit(1)
     ).first()
     if decided is None or decided.decided_at is None:
-        return _fails(Condition.ASSESSMENT_NOT_APPROVED, "no risk assessment has been approved")
+        found.fail(Condition.ASSESSMENT_NOT_APPROVED, "no risk assessment has been approved")
+        return
     if decided.status != AssessmentStatus.APPROVED.value:
-        return _fails(
+        found.fail(
             Condition.ASSESSMENT_NOT_APPROVED,
             f"the latest risk assessment was rejected on {decided.decided_at.date()}",
         )
+        return
     ends = add_months(decided.decided_at, engagement.reassessment_months)
-    message = (
+    found.lapses(
+        Condition.ASSESSMENT_EXPIRED,
+        ends,
         f"the risk assessment approved on {decided.decided_at.date()} is older than "
-        f"{engagement.reassessment_months} months (due for reassessment on {ends.date()})"
+        f"{engagement.reassessment_months} months (due for reassessment on {ends.date()})",
     )
-    if now >= ends:
-        return _fails(Condition.ASSESSMENT_EXPIRED, message)
-    deadlines.append(Deadline(Condition.ASSESSMENT_EXPIRED, ends, message))
-    return _remediation(session, decided, now, deadlines) or _certificates(
-        session, decided, now, deadlines
-    )
+    _remediation(session, decided, found)
+    _certificates(session, decided, found)
 
 
-def _remediation(
-    session: Session, assessment: Assessment, now: datetime, deadlines: list[Deadline]
-) -> Standing | None:
+def _remediation(session: Session, assessment: Assessment, found: _Findings) -> None:
     open_items = session.scalars(
         select(AssessmentReview)
         .where(
@@ -228,17 +257,14 @@ def _remediation(
     for item in open_items:
         if item.due_on is None:  # the table's check forbids it: remediation has a due date
             continue
-        ends = day_end(item.due_on)
-        message = f"critical remediation of {item.question_id} was due on {item.due_on}"
-        if now >= ends:
-            return _fails(Condition.REMEDIATION_PAST_DUE, message)
-        deadlines.append(Deadline(Condition.REMEDIATION_PAST_DUE, ends, message))
-    return None
+        found.lapses(
+            Condition.REMEDIATION_PAST_DUE,
+            day_end(item.due_on),
+            f"critical remediation of {item.question_id} was due on {item.due_on}",
+        )
 
 
-def _certificates(
-    session: Session, assessment: Assessment, now: datetime, deadlines: list[Deadline]
-) -> Standing | None:
+def _certificates(session: Session, assessment: Assessment, found: _Findings) -> None:
     """Required certificates: each question is good until its latest document expires."""
     rows = session.execute(
         select(
@@ -254,12 +280,11 @@ def _certificates(
             latest[question] = (expires, title)
     for question in sorted(latest, key=lambda q: (latest[q][0], q)):
         expires, title = latest[question]
-        ends = day_end(expires)
-        message = f"the required certificate for {question} ({title}) expired on {expires}"
-        if now >= ends:
-            return _fails(Condition.CERTIFICATE_EXPIRED, message)
-        deadlines.append(Deadline(Condition.CERTIFICATE_EXPIRED, ends, message))
-    return None
+        found.lapses(
+            Condition.CERTIFICATE_EXPIRED,
+            day_end(expires),
+            f"the required certificate for {question} ({title}) expired on {expires}",
+        )
 
 
 def refresh(
@@ -278,36 +303,40 @@ def refresh(
             engagement.lapse_condition = engagement.lapse_reason = None
             engagement.lapsed_at = None
             action = "restored" if was == EngagementStatus.SUSPENDED.value else "activated"
-            session.add(_notice(engagement, NoticeKind.RESTORED, None, now))
+            session.add(_notice(engagement, found, now, opened=action == "activated"))
             _audit(session, engagement, f"vendors:engagement:{action}", now, actor)
         session.flush()
         return found
     engagement.active_until = None
-    changed = engagement.lapse_condition != failure.condition.value
-    engagement.lapse_condition, engagement.lapse_reason = failure.condition.value, failure.reason
+    changed = engagement.lapse_reason != found.reason
+    engagement.lapse_condition, engagement.lapse_reason = failure.condition.value, found.reason
     if engagement.status == EngagementStatus.ACTIVE.value:
         engagement.status = EngagementStatus.SUSPENDED.value
         engagement.lapsed_at = now
-        session.add(_notice(engagement, NoticeKind.LAPSED, failure, now))
+        session.add(_notice(engagement, found, now))
         _audit(session, engagement, "vendors:engagement:lapsed", now, actor, outcome="denied")
     elif changed and engagement.status == EngagementStatus.SUSPENDED.value:
-        session.add(_notice(engagement, NoticeKind.LAPSED, failure, now))
+        session.add(_notice(engagement, found, now))
     session.flush()
     return found
 
 
 def _notice(
-    engagement: Engagement, kind: NoticeKind, failure: Failure | None, now: datetime
+    engagement: Engagement, found: Standing, now: datetime, *, opened: bool = False
 ) -> EngagementNotice:
+    """The lapse or restoration, told to both sides."""
+    if found.failure is not None:
+        kind, condition = NoticeKind.LAPSED, found.failure.condition.value
+        message = f"Access stopped: {found.reason}."
+    else:
+        kind, condition = NoticeKind.RESTORED, "all"
+        verb = "opened" if opened else "restored"
+        message = f"Access {verb}: every condition of the engagement holds."
     return EngagementNotice(
         engagement_id=engagement.id,
         kind=kind.value,
-        condition=failure.condition.value if failure else "all",
-        message=(
-            f"Access stopped: {failure.reason}."
-            if failure
-            else "Access restored: every condition of the engagement holds."
-        ),
+        condition=condition,
+        message=message,
         due_at=None,
         created_at=now,
     )
@@ -356,14 +385,12 @@ def refusal(
     ).first()
     if engagement is None:
         return None
-    failure = standing(session, engagement, now=now).failure
-    if failure is not None:
-        reason, condition = failure.reason, failure.condition.value
+    found = standing(session, engagement, now=now)
+    if found.failure is not None:
+        reason, condition = found.reason or "", found.failure.condition.value
     elif engagement.status != EngagementStatus.ACTIVE.value:
         reason = f"the engagement is {engagement.status}, not yet active"
         condition = engagement.status
     else:
         return None
-    return EngagementInactive(
-        f"The engagement with this practice is not active: {reason}.", where=condition
-    )
+    return EngagementInactive(reason, condition=condition)

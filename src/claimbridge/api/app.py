@@ -24,11 +24,14 @@ from claimbridge.api.routes import (
     billing,
     breakglass,
     certificates,
+    engagements,
     health,
     integrity,
+    offboarding,
     phi,
     tokens,
     users,
+    vendors,
 )
 from claimbridge.clock import Clock, SystemClock
 from claimbridge.config import Settings
@@ -101,6 +104,9 @@ def create_app(
         batches,
         integrity,
         billing,
+        engagements,
+        offboarding,
+        vendors,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(views.router)

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from claimbridge.access.authn import SessionPolicy
 from claimbridge.clock import Clock
 from claimbridge.config import Settings
+from claimbridge.crypto.files import SealedFiles
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.signing import SigningKey
 from claimbridge.exchange.batches import BatchService
 from claimbridge.exchange.worker import BatchWorker
+from claimbridge.storage.blobs import BlobStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,11 @@ class AppContext:
     """Receives batches and signs their receipts (with ``audit_key``, the server's key)."""
     worker: BatchWorker | None = None
     """Ingests queued batches; ``None`` where uploads are all ingested before answering."""
+
+    @property
+    def files(self) -> SealedFiles:
+        """The blob store, sealing under the tenants' keys."""
+        return SealedFiles(BlobStore(self.settings.paths.blobs), self.keyring)
 
 
 def app_context(request: Request) -> AppContext:

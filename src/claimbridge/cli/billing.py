@@ -29,11 +29,9 @@ from claimbridge.billing.outbound import DEFAULT_LIMIT, MAX_LIMIT, Outbound, out
 from claimbridge.cli.common import DataDirOption, JsonOption, console, opened, print_json
 from claimbridge.cli.errors import reported
 from claimbridge.clock import SystemClock
-from claimbridge.crypto.files import SealedFiles
 from claimbridge.datadir import DEFAULT_DATA_DIR, write_private_file
 from claimbridge.errors import NotFound, ValidationFailed
 from claimbridge.exchange.service import DATA_DIR_AUTH, recipients_of
-from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.orgs import OrgKind, Role, find_organisation
 
 app = typer.Typer(help="Claims out: 837P submissions of ready claims.", no_args_is_help=True)
@@ -57,7 +55,7 @@ def submit(
 ) -> None:
     """Send the practice's ready claims in one 837P; flagged claims stay held."""
     with reported(as_json=json), opened(data_dir) as inst:
-        files = SealedFiles(BlobStore(inst.settings.paths.blobs), inst.keyring)
+        files = inst.files
         now = SystemClock().now()
 
         def work(session: Session) -> Outbound:

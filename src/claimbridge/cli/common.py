@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from claimbridge.clock import SystemClock
 from claimbridge.config import Settings, load_settings
+from claimbridge.crypto.files import SealedFiles
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.errors import ConfigError
 from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
+from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.db import make_sessionmaker
 
 DataDirOption = Annotated[
@@ -71,6 +73,11 @@ class Instance:
     engine: Engine
     sessions: sessionmaker[Session]
     keyring: Keyring
+
+    @property
+    def files(self) -> SealedFiles:
+        """The blob store, sealing under the tenants' keys."""
+        return SealedFiles(BlobStore(self.settings.paths.blobs), self.keyring)
 
 
 @contextmanager

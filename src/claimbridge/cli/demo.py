@@ -22,9 +22,10 @@ from claimbridge.cli.common import (
 from claimbridge.cli.errors import reported
 from claimbridge.clock import SystemClock
 from claimbridge.config import Settings
+from claimbridge.crypto.files import SealedFiles
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.datadir import DEFAULT_DATA_DIR
-from claimbridge.demo.accounts import RIVERSIDE
+from claimbridge.demo.accounts import KEYSTONE, RIVERSIDE, SUMMIT
 from claimbridge.demo.integrity import load_demo_tables
 from claimbridge.demo.load import DemoSummary, load_demo
 from claimbridge.errors import ConfigError, StorageError
@@ -40,6 +41,7 @@ from claimbridge.instance.auditkey import open_audit_key
 from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
 from claimbridge.instance.setup import init_instance
+from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.db import make_sessionmaker
 
 
@@ -79,6 +81,7 @@ def demo(
                 summary = load_demo(
                     session,
                     keyring,
+                    SealedFiles(BlobStore(settings.paths.blobs), keyring),
                     seed=seed,
                     patients=patients,
                     now=clock.now(),
@@ -93,6 +96,15 @@ def demo(
             print_json({**dataclasses.asdict(summary), "batch": batch})  # bytes replaced
         else:
             show(summary)
+            if summary.engagements:
+                console.print(
+                    f"\n[bold]Engagements[/bold]: {RIVERSIDE} assessed two billing companies. "
+                    f"{SUMMIT} was approved and signed the BAA: its engagement is active. "
+                    f"{KEYSTONE} was rejected (TLS 1.0, no MFA, PHI unencrypted at rest): its "
+                    "biller is refused, and told why. See `claimbridge engagements list` and "
+                    f'`claimbridge vendors compare --org "{RIVERSIDE}"`.',
+                    soft_wrap=True,
+                )
             if batch is not None:
                 console.print(
                     f"\n[bold]Exchange[/bold]: {RIVERSIDE}'s batch-signing key is "

@@ -12,6 +12,7 @@ from claimbridge.cli import audit as audit_command
 from claimbridge.cli import billing as billing_command
 from claimbridge.cli import database as database_command
 from claimbridge.cli import demo as demo_command
+from claimbridge.cli import engagements as engagements_command
 from claimbridge.cli import exchange as exchange_command
 from claimbridge.cli import init as init_command
 from claimbridge.cli import integrity as integrity_command
@@ -19,6 +20,7 @@ from claimbridge.cli import keys as keys_command
 from claimbridge.cli import scrub as scrub_command
 from claimbridge.cli import serve as serve_command
 from claimbridge.cli import signing_keys as signing_keys_command
+from claimbridge.cli import vendors as vendors_command
 from claimbridge.cli import x12 as x12_command
 from claimbridge.cli.common import private_umask
 
@@ -57,6 +59,8 @@ app.add_typer(database_command.app, name="db")
 app.add_typer(x12_command.app, name="x12")
 app.add_typer(integrity_command.app, name="integrity")
 app.add_typer(billing_command.app, name="claims")
+app.add_typer(engagements_command.app, name="engagements")
+app.add_typer(vendors_command.app, name="vendors")
 
 
 def main() -> None:

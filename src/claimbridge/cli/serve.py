@@ -21,13 +21,18 @@ from claimbridge.cli.common import (
 from claimbridge.cli.errors import reported
 from claimbridge.cli.logs import configure_server_logging
 from claimbridge.clock import SystemClock
+from claimbridge.crypto.files import SealedFiles
 from claimbridge.crypto.tls import certificate_fingerprint
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.instance.auditkey import open_audit_key
 from claimbridge.instance.checkpointer import Checkpointer, schedule_of
 from claimbridge.instance.keys import open_keyring
 from claimbridge.instance.open import open_database, require_initialised
+from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.db import make_sessionmaker
+from claimbridge.vendors.notify import notifier_from
+from claimbridge.vendors.terminations import Offboarding
+from claimbridge.vendors.watch import Watcher
 
 
 def serve(
@@ -48,6 +53,16 @@ def serve(
         engine = open_database(settings, upgrade=True)
         checkpointer = Checkpointer(
             make_sessionmaker(engine), audit_key, schedule_of(settings), clock=clock
+        )
+        # Lapses are recorded, reminders left and notices sent while nobody asks.
+        watcher = Watcher(
+            make_sessionmaker(engine),
+            settings,
+            clock=clock,
+            notifier=notifier_from(settings, clock=clock),
+            offboarding=Offboarding(
+                keyring, SealedFiles(BlobStore(settings.paths.blobs), keyring), audit_key
+            ),
         )
         with make_sessionmaker(engine)() as session:
             registered = tuple(trusted_certificates(session))
@@ -80,6 +95,7 @@ def serve(
             console.print(f"  certificate SHA-256 fingerprint: {fingerprint}", soft_wrap=True)
             console.print("  press Ctrl+C to stop")
         checkpointer.start()
+        watcher.start()
         if worker is not None:
             worker.start()
         try:
@@ -87,6 +103,7 @@ def serve(
         finally:
             if worker is not None:
                 worker.stop()
+            watcher.stop()
             checkpointer.stop()
             engine.dispose()
             keyring.close()

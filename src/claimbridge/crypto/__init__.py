@@ -30,6 +30,11 @@ The modules, each pure (no database, no configuration, no clock):
     provider's root key, data keys wrapped by those, cached unwrapped.
 ``tls``
     The self-signed server certificate of the embedded default.
+``passphrase``
+    Files sealed with a passphrase (scrypt, then the segmented AES-GCM of
+    ``streams``): what leaves the server for good, like a return package.
+``webhooks``
+    HMAC-SHA256 signatures on outgoing webhook bodies.
 ``errors``
     ``DecryptionFailed`` (every decryption failure, whatever the cause),
     ``SignatureInvalid``, ``KeyExhausted``, ``KeyFileError``.

@@ -17,6 +17,8 @@ from claimbridge.storage.orgs import OrgKind, Role
 RIVERSIDE = "Riverside Family Medicine"
 SUMMIT = "Summit Billing Partners"
 LAKESIDE = "Lakeside Family Practice"
+# A second billing company, assessed and rejected: its people reach nothing.
+KEYSTONE = "Keystone Claims Services"
 OPERATOR = "claimbridge Operations"
 AUDITORS = "Independent Compliance Auditors"
 
@@ -40,6 +42,7 @@ ORGS = (
     DemoOrg(RIVERSIDE, OrgKind.PRACTICE, "riverside.example"),
     DemoOrg(SUMMIT, OrgKind.BILLING_COMPANY, "summit-billing.example"),
     DemoOrg(LAKESIDE, OrgKind.PRACTICE, "lakeside.example"),
+    DemoOrg(KEYSTONE, OrgKind.BILLING_COMPANY, "keystone-claims.example"),
     DemoOrg(OPERATOR, OrgKind.OPERATOR, "claimbridge.example"),
     DemoOrg(AUDITORS, OrgKind.AUDITOR, "compliance-auditors.example"),
 )
@@ -60,6 +63,8 @@ USERS = (
         (Role.PRACTICE_STAFF,),
     ),
     DemoUser("privacy@lakeside.example", "Lena Duarte", LAKESIDE, (Role.PRIVACY_OFFICER,)),
+    DemoUser("admin@keystone-claims.example", "Kenji Watanabe", KEYSTONE, (Role.VENDOR_ADMIN,)),
+    DemoUser("biller@keystone-claims.example", "Beatriz Lindgren", KEYSTONE, (Role.BILLER,)),
     DemoUser("operator@claimbridge.example", "Oscar Lindqvist", OPERATOR, (Role.OPERATOR,)),
     DemoUser("auditor@compliance-auditors.example", "Ada Whitfield", AUDITORS, (Role.AUDITOR,)),
 )

@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from claimbridge.access.passwords import hash_password, verify_password
+from claimbridge.crypto.files import SealedFiles
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.sealing import FieldSealer
 from claimbridge.demo.accounts import (
+    KEYSTONE,
     LAKESIDE,
     ORGS,
     RIVERSIDE,
@@ -37,6 +39,7 @@ from claimbridge.demo.generate import (
     generate_practice,
 )
 from claimbridge.demo.integrity import held_by_the_scrub
+from claimbridge.demo.vendors import engage_demo_vendors
 from claimbridge.phi.records import (
     Address,
     ClaimRecord,
@@ -50,7 +53,7 @@ from claimbridge.phi.records import (
     patient_row,
 )
 from claimbridge.storage.auth import Credential
-from claimbridge.storage.orgs import Engagement, EngagementStatus, Organisation, User, UserRole
+from claimbridge.storage.orgs import Organisation, User, UserRole
 from claimbridge.types import new_id
 
 Progress = Callable[[str, int, int], None]
@@ -87,11 +90,14 @@ class DemoSummary:
     """Of ``claims``, those held back to arrive through the exchange (``batch``)."""
     batch: bytes | None = field(default=None, repr=False)
     """The held-back claims as the engaged practice's 837P, for the caller to ingest."""
+    engagements: dict[str, str] = field(default_factory=dict)
+    """Billing company name → its engagement id with the engaged practice."""
 
 
 def load_demo(
     session: Session,
     keyring: Keyring,
+    files: SealedFiles,
     *,
     seed: int,
     patients: int,
@@ -113,7 +119,7 @@ def load_demo(
         return _already_loaded(session, seed, logins)
     orgs = _organisations(session, keyring, now=now)
     _users(session, keyring, orgs, logins, now=now)
-    _engagement(session, orgs, now=now)
+    engaged = engage_demo_vendors(session, files, now=now)
     period_end = (now - timedelta(days=1)).date()
     period_start = period_end - timedelta(days=365)
     counts: dict[str, int] = {}
@@ -166,6 +172,7 @@ def load_demo(
         passwords_match_seed=True,
         batch_claims=len(batch_claims),
         batch=batch,
+        engagements={SUMMIT: engaged.approved, KEYSTONE: engaged.rejected},
     )
 
 
@@ -228,19 +235,6 @@ def _users(
                 failed_count=0,
             )
         )
-
-
-def _engagement(session: Session, orgs: dict[str, Organisation], *, now: datetime) -> None:
-    session.add(
-        Engagement(
-            practice_id=orgs[RIVERSIDE].id,
-            billing_company_id=orgs[SUMMIT].id,
-            status=EngagementStatus.ACTIVE.value,
-            baa_signed_at=now - timedelta(days=30),
-            active_until=now + timedelta(days=335),
-            created_at=now - timedelta(days=45),
-        )
-    )
 
 
 def _write_practice(

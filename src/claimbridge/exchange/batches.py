@@ -45,6 +45,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from claimbridge.access.engagements import refusal
 from claimbridge.access.principal import Principal
 from claimbridge.audit.record import unit_of_work
 from claimbridge.clock import Clock
@@ -369,8 +370,14 @@ class BatchService:
         company = session.get(Organisation, recipient)
         if company is None or company.kind != OrgKind.BILLING_COMPANY.value:
             raise NotFound("No such billing company.", where="manifest.recipient")
-        if practice not in engaged_practices(session, recipient, now=self.clock.now()):
-            raise NoEngagement(where="manifest.recipient")
+        now = self.clock.now()
+        if practice not in engaged_practices(session, recipient, now=now):
+            lapsed = refusal(session, recipient, practice, now=now)
+            # The practice is one side of the engagement: it may know why it is shut.
+            raise NoEngagement(
+                f"{NoEngagement.public_message} ({lapsed.reason})" if lapsed else None,
+                where="manifest.recipient",
+            )
 
     def _store(self, arrival: _Arrival, content: BinaryIO) -> None:
         manifest = arrival.manifest

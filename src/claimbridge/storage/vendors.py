@@ -191,9 +191,14 @@ class EngagementNotice(Base):
     __tablename__ = "engagement_notices"
     __table_args__ = (
         CheckConstraint(_in("kind", NoticeKind), name="kind"),
-        # One reminder per condition and deadline, however often the watcher runs.
+        # One reminder per condition, deadline and lead time, however often the watcher runs.
         UniqueConstraint(
-            "engagement_id", "kind", "condition", "due_at", name="uq_engagement_notices_once"
+            "engagement_id",
+            "kind",
+            "condition",
+            "due_at",
+            "lead_days",
+            name="uq_engagement_notices_once",
         ),
         Index("ix_engagement_notices_engagement_created", "engagement_id", "created_at"),
     )
@@ -204,6 +209,8 @@ class EngagementNotice(Base):
     condition: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     due_at: Mapped[datetime | None]
+    lead_days: Mapped[int | None] = mapped_column(Integer)
+    """For a reminder: how many days ahead of ``due_at`` it was given."""
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
     delivery_error: Mapped[str | None] = mapped_column(Text)

@@ -490,6 +490,28 @@ def test_projections_match_the_policy_table_for_every_role(world: World) -> None
     assert checked > 20
 
 
+def test_a_rejected_billing_company_is_kept_out_and_told_why(world: World) -> None:
+    """The demo's Keystone failed its assessment: its biller reaches nothing of Riverside's."""
+    riverside = world.orgs[RIVERSIDE]
+    keystone = _bearer(world.sign_in("biller@keystone-claims.example"))
+    summit = _bearer(world.sign_in("biller@summit-billing.example"))
+    with world.client() as client:
+        assert client.get(f"/api/v1/claims?practice={riverside}", headers=summit).status_code == 200
+        refused = client.get(f"/api/v1/claims?practice={riverside}", headers=keystone)
+        assert refused.status_code == 403, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "engagement_inactive"
+        assert error["where"] == "assessment_not_approved"
+        assert "rejected" in error["message"]
+        claim = client.get(f"/api/v1/claims/{world.claim_of[RIVERSIDE]}", headers=keystone)
+        assert claim.status_code == 403
+        listed = client.get("/api/v1/claims", headers=keystone).json()
+        assert listed["items"] == [] and listed["total"] == 0
+        # A practice it has no engagement with stays "not found".
+        lakeside = client.get(f"/api/v1/claims?practice={world.orgs[LAKESIDE]}", headers=keystone)
+        assert lakeside.status_code == 404
+
+
 def test_break_glass_is_bounded_marked_and_reviewed(world: World) -> None:
     email = "biller@summit-billing.example"
     biller = _bearer(world.sign_in(email))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,11 +23,16 @@ import httpx
 import pytest
 import typer
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from claimbridge.access.principal import Principal
+from claimbridge.audit.record import unit_of_work
 from claimbridge.cli.main import app as cli
 from claimbridge.crypto.signing import SigningKey
 from claimbridge.crypto.tls import self_signed_client_certificate
+from claimbridge.demo.accounts import KEYSTONE
+from claimbridge.demo.vendor_answers import synthetic_pdf
 from claimbridge.exchange.clientkeys import client_key_path, read_client_key
 from claimbridge.exchange.manifest import make_manifest
 from claimbridge.formats.cms import MueEdit, write_mue
@@ -34,6 +40,10 @@ from claimbridge.formats.x12.synthetic import write_synthetic
 from claimbridge.storage.audit import AuditCheckpoint, AuditEvent
 from claimbridge.storage.db import make_engine, make_sessionmaker
 from claimbridge.storage.integrity import FindingRow
+from claimbridge.storage.orgs import Engagement
+from claimbridge.storage.vendors import Assessment, AssessmentEvidence
+from claimbridge.vendors.offboarding import confirm_receipt, terminate
+from claimbridge.vendors.parties import local_admin
 from tests.functional.api.worlds import LAKESIDE, RIVERSIDE, SUMMIT, World, running_world
 
 REASON = "Payer deadline today for claims of the week; assessment renewal pending."
@@ -167,6 +177,59 @@ CLAIM = Ev("phi:claim:read", "success", "claim", RIVERSIDE, patient=True)
 AUDIT = "audit_log"
 BATCH = "batch"
 FINDING = "finding"
+KEYSTONE_ADMIN, KEYSTONE_BILLER = "admin@keystone-claims.example", "biller@keystone-claims.example"
+LAKE_ADMIN = "admin@lakeside.example"
+ENGAGEMENT, ASSESSMENT, ITEM = "engagement", "assessment", "assessment_item"
+PASSPHRASE = "the practice keeps this passphrase"
+
+
+def _day(walk: Walk, days: int) -> str:
+    """The server's today plus ``days``, as an ISO date."""
+    return (walk.world.clock.now().date() + timedelta(days=days)).isoformat()
+
+
+def _assessed(walk: Walk) -> dict[str, str]:
+    return {"assessment_id": walk.state["assessment"]}
+
+
+def _item(walk: Walk) -> dict[str, str]:
+    return {**_assessed(walk), "question_id": "ACC-01"}
+
+
+def _engaged(walk: Walk) -> dict[str, str]:
+    return {"engagement_id": walk.state["engagement"]}
+
+
+def _baa_terms(walk: Walk) -> dict[str, str]:
+    return {
+        "version": "RFM-KCS-1",
+        "practice_signatory": "Rita Alvarez, Practice Administrator",
+        "vendor_signatory": "Kenji Watanabe, Managing Director",
+        "signed_on": _day(walk, 0),
+        "effective_on": _day(walk, 0),
+        "breach_notice_days": "30",
+        "subcontractor_flow_down": "true",
+        "on_termination": "return_or_destroy",
+    }
+
+
+def _termination() -> dict[str, str]:
+    return {"reason": "Billing stays with Summit.", "passphrase": PASSPHRASE}
+
+
+def _keystone_break_glass(walk: Walk) -> None:
+    """Keystone's biller opens a break-glass grant on Riverside: the termination revokes it."""
+    answer = walk.client.post(
+        "/api/v1/break-glass",
+        headers=walk.bearer(KEYSTONE_BILLER),
+        json={
+            "practice_id": walk.world.orgs[RIVERSIDE],
+            "reason": REASON,
+            "code": _fresh_code(walk, KEYSTONE_BILLER),
+        },
+    )
+    assert answer.status_code == 201, answer.text
+
 
 ROUTE_CASES: tuple[Case, ...] = (
     Case("GET", "/api/v1/health", None, 200, ()),
@@ -595,6 +658,282 @@ ROUTE_CASES: tuple[Case, ...] = (
         (Ev("exchange:signing-key:registered", "success", "signing_key", RIVERSIDE),),
         body=lambda w: {"public_key": SigningKey.generate().public_key_bytes().hex()},
     ),
+    # -- vendor risk. Riverside reassesses Keystone (rejected in the demo): Keystone
+    # answers, offers its SOC 2 report and fixes what the review asks; approved, the BAA
+    # opens the engagement. Then Riverside ends it, with the break-glass grant Keystone's
+    # biller opened meanwhile. Summit's engagement stays open for the commands below, so
+    # the shred is held: there is no certificate here (the commands shred Lakeside's).
+    Case("GET", "/api/v1/vendors", ADMIN, 200, ()),
+    Case(
+        "GET",
+        "/api/v1/vendors/comparison",
+        ADMIN,
+        200,
+        (Ev("vendors:vendor:compared", "success", "organisation", RIVERSIDE),),
+    ),
+    Case(
+        "GET",
+        "/api/v1/vendors/comparison",
+        BILLER,
+        403,
+        (Ev("vendors:vendor:compared", "denied", "organisation"),),
+        label="a biller",
+    ),
+    Case(
+        "GET",
+        "/api/v1/questionnaires/{version}",
+        KEYSTONE_ADMIN,
+        200,
+        (),
+        params=lambda w: {"version": "latest"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/vendors/{company_id}/assessments",
+        ADMIN,
+        201,
+        (Ev("vendors:assessment:opened", "success", ASSESSMENT, RIVERSIDE),),
+        params=lambda w: {"company_id": w.world.orgs[KEYSTONE]},
+        keep=lambda w, r: w.state.update(
+            assessment=r.json()["assessment_id"], engagement=r.json()["engagement_id"]
+        ),
+    ),
+    Case("GET", "/api/v1/assessments", KEYSTONE_ADMIN, 200, ()),
+    Case(
+        "PUT",
+        "/api/v1/assessments/{assessment_id}/answers",
+        KEYSTONE_ADMIN,
+        200,
+        (Ev("vendors:assessment:answered", "success", ASSESSMENT, RIVERSIDE),),
+        params=_assessed,
+        body=lambda w: {
+            "answers": {"ENC-01": "tls1.3", "ENC-03": "aes256-gcm", "ACC-01": True},
+            "comments": {"ACC-01": "MFA for every account since the last assessment."},
+        },
+    ),
+    Case(
+        "POST",
+        "/api/v1/assessments/{assessment_id}/evidence",
+        KEYSTONE_ADMIN,
+        201,
+        (Ev("vendors:evidence:uploaded", "success", "evidence", RIVERSIDE),),
+        params=_assessed,
+        query_from=lambda w: {
+            "question": "CERT-01",
+            "title": "SOC 2 Type II report",
+            "issued_on": _day(w, -30),
+            "expires_on": _day(w, 335),
+        },
+        raw=lambda w: (synthetic_pdf("SOC 2 Type II report"), {"Content-Type": "application/pdf"}),
+        keep=lambda w, r: w.state.update(evidence=r.json()["id"]),
+    ),
+    Case(
+        "GET",
+        "/api/v1/assessments/{assessment_id}/evidence/{evidence_id}/content",
+        ADMIN,
+        200,
+        (Ev("vendors:evidence:downloaded", "success", "evidence", RIVERSIDE),),
+        params=lambda w: {**_assessed(w), "evidence_id": w.state["evidence"]},
+    ),
+    Case(
+        "GET",
+        "/api/v1/assessments/{assessment_id}/evidence/{evidence_id}/content",
+        LAKE_ADMIN,
+        404,
+        (Ev("vendors:evidence:downloaded", "denied", ASSESSMENT),),
+        params=lambda w: {**_assessed(w), "evidence_id": w.state["evidence"]},
+        label="another practice",
+    ),
+    Case(
+        "POST",
+        "/api/v1/assessments/{assessment_id}/submission",
+        KEYSTONE_ADMIN,
+        200,
+        (Ev("vendors:assessment:submitted", "success", ASSESSMENT, RIVERSIDE),),
+        params=_assessed,
+    ),
+    Case(
+        "GET",
+        "/api/v1/assessments/{assessment_id}",
+        ADMIN,
+        200,
+        (),
+        params=_assessed,
+    ),
+    Case(
+        "PUT",
+        "/api/v1/assessments/{assessment_id}/reviews/{question_id}",
+        ADMIN,
+        200,
+        (Ev("vendors:assessment:reviewed", "success", ITEM, RIVERSIDE),),
+        params=_item,
+        body=lambda w: {
+            "decision": "remediation",
+            "due_on": _day(w, 30),
+            "critical": True,
+            "note": "Show MFA enforced for the billing staff too.",
+        },
+    ),
+    Case(
+        "POST",
+        "/api/v1/assessments/{assessment_id}/reviews/{question_id}/resolution",
+        KEYSTONE_ADMIN,
+        200,
+        (Ev("vendors:remediation:reported", "success", ITEM, RIVERSIDE),),
+        params=_item,
+        body=lambda w: {"resolution": "Hardware keys issued to every biller."},
+    ),
+    Case(
+        "POST",
+        "/api/v1/assessments/{assessment_id}/reviews/{question_id}/closure",
+        ADMIN,
+        200,
+        (Ev("vendors:remediation:resolved", "success", ITEM, RIVERSIDE),),
+        params=_item,
+    ),
+    # No BAA yet: the approval alone opens nothing.
+    Case(
+        "POST",
+        "/api/v1/assessments/{assessment_id}/decision",
+        ADMIN,
+        200,
+        (Ev("vendors:assessment:approved", "success", ASSESSMENT, RIVERSIDE),),
+        params=_assessed,
+        body=lambda w: {"decision": "approved", "note": "MFA and encryption fixed."},
+    ),
+    Case(
+        "POST",
+        "/api/v1/engagements/{engagement_id}/baa",
+        ADMIN,
+        201,
+        (
+            Ev("vendors:baa:signed", "success", "baa", RIVERSIDE),
+            Ev("vendors:engagement:activated", "success", ENGAGEMENT, RIVERSIDE),
+        ),
+        params=_engaged,
+        query_from=_baa_terms,
+        raw=lambda w: (synthetic_pdf("BAA RFM-KCS-1"), {"Content-Type": "application/pdf"}),
+    ),
+    Case("GET", "/api/v1/engagements", ADMIN, 200, ()),
+    Case(
+        "GET",
+        "/api/v1/engagements",
+        STAFF,
+        403,
+        (Ev("vendors:engagement:list", "denied", ENGAGEMENT),),
+        label="practice staff",
+    ),
+    Case(
+        "GET",
+        "/api/v1/engagements/{engagement_id}",
+        KEYSTONE_ADMIN,
+        200,
+        (),
+        params=_engaged,
+    ),
+    Case(
+        "GET",
+        "/api/v1/engagements/{engagement_id}/notices",
+        ADMIN,
+        200,
+        (),
+        params=_engaged,
+    ),
+    Case(
+        "GET",
+        "/api/v1/engagements/{engagement_id}/baa",
+        KEYSTONE_ADMIN,
+        200,
+        (),
+        params=_engaged,
+    ),
+    Case(
+        "GET",
+        "/api/v1/engagements/{engagement_id}/baa/content",
+        KEYSTONE_ADMIN,
+        200,
+        (Ev("vendors:baa:downloaded", "success", "baa", RIVERSIDE),),
+        params=_engaged,
+    ),
+    # -- offboarding (Riverside and Keystone)
+    Case(
+        "POST",
+        "/api/v1/engagements/{engagement_id}/termination",
+        KEYSTONE_ADMIN,
+        403,
+        (Ev("vendors:engagement:terminated", "denied", ENGAGEMENT),),
+        params=_engaged,
+        body=lambda w: _termination(),
+        label="the billing company",
+    ),
+    Case(
+        "POST",
+        "/api/v1/engagements/{engagement_id}/termination",
+        ADMIN,
+        201,
+        (
+            Ev("access:break-glass:revoked", "success", "break_glass_grant", RIVERSIDE),
+            Ev("vendors:engagement:terminated", "success", ENGAGEMENT, RIVERSIDE),
+            Ev("vendors:package:exported", "success", ENGAGEMENT, RIVERSIDE),
+        ),
+        params=_engaged,
+        prepare=_keystone_break_glass,
+        body=lambda w: _termination(),
+    ),
+    Case(
+        "GET",
+        "/api/v1/engagements/{engagement_id}/termination",
+        KEYSTONE_ADMIN,
+        200,
+        (Ev("vendors:termination:read", "success", ENGAGEMENT, RIVERSIDE),),
+        params=_engaged,
+    ),
+    # Its only success is after an export cut off (the commands below make one).
+    Case(
+        "POST",
+        "/api/v1/engagements/{engagement_id}/return-package",
+        ADMIN,
+        409,
+        (),
+        params=_engaged,
+        body=lambda w: {"passphrase": PASSPHRASE},
+        label="made at the termination",
+    ),
+    Case(
+        "GET",
+        "/api/v1/engagements/{engagement_id}/return-package",
+        ADMIN,
+        200,
+        (Ev("vendors:package:downloaded", "success", ENGAGEMENT, RIVERSIDE),),
+        params=_engaged,
+    ),
+    # Summit's engagement needs the same keys: the shred is held.
+    Case(
+        "POST",
+        "/api/v1/engagements/{engagement_id}/termination/receipt",
+        ADMIN,
+        200,
+        (Ev("vendors:package:receipt-confirmed", "success", ENGAGEMENT, RIVERSIDE),),
+        params=_engaged,
+    ),
+    Case(
+        "GET",
+        "/api/v1/engagements/{engagement_id}/certificate",
+        ADMIN,
+        404,
+        (),
+        params=_engaged,
+        label="nothing destroyed yet",
+    ),
+    # Ended, Keystone may be invited again.
+    Case(
+        "POST",
+        "/api/v1/vendors/{company_id}/invitations",
+        ADMIN,
+        201,
+        (Ev("vendors:engagement:invited", "success", ENGAGEMENT, RIVERSIDE),),
+        params=lambda w: {"company_id": w.world.orgs[KEYSTONE]},
+    ),
 )
 
 
@@ -788,6 +1127,169 @@ def _server_key(walk: Walk) -> str:
     return str(walk.client.get("/api/v1/audit/public-key").json()["public_key"])
 
 
+# -- vendor risk on Lakeside, from the server's console (the CLI's clock is the system's)
+
+
+def _cli(walk: Walk, *args: str) -> None:
+    """A step towards the command under test, run the same way (its events are not counted)."""
+    result = CliRunner().invoke(cli, list(args), env=_env(walk))
+    assert result.exit_code == 0, result.output
+
+
+def _on(days: int) -> str:
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+
+
+def _engagement_of(walk: Walk, practice: str, company: str) -> str:
+    engine = make_engine(walk.world.url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            found = session.scalars(
+                select(Engagement.id)
+                .where(
+                    Engagement.practice_id == walk.world.orgs[practice],
+                    Engagement.billing_company_id == walk.world.orgs[company],
+                )
+                .order_by(Engagement.created_at.desc(), Engagement.id)
+            ).first()
+    finally:
+        engine.dispose()
+    assert found is not None
+    return str(found)
+
+
+def _keystone(walk: Walk) -> str:
+    """Lakeside's engagement with Keystone."""
+    return _engagement_of(walk, LAKESIDE, KEYSTONE)
+
+
+def _newest_assessment(walk: Walk) -> str:
+    """Of Lakeside's engagement with Keystone."""
+    engagement = _keystone(walk)
+    engine = make_engine(walk.world.url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            found = session.scalars(
+                select(Assessment.id)
+                .where(Assessment.engagement_id == engagement)
+                .order_by(Assessment.created_at.desc(), Assessment.id)
+            ).first()
+    finally:
+        engine.dispose()
+    assert found is not None
+    return str(found)
+
+
+def _evidence_of(walk: Walk, assessment: str) -> str:
+    engine = make_engine(walk.world.url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            found = session.scalars(
+                select(AssessmentEvidence.id).where(AssessmentEvidence.assessment_id == assessment)
+            ).first()
+    finally:
+        engine.dispose()
+    assert found is not None
+    return str(found)
+
+
+def _in_data_parent(walk: Walk, name: str, content: bytes | None = None) -> str:
+    path = walk.world.data_dir.parent / name
+    if content is not None:
+        path.write_bytes(content)
+    return str(path)
+
+
+def _answers_file(walk: Walk) -> str:
+    answers = {"ENC-01": "tls1.3", "ENC-03": "aes256-gcm", "ACC-01": True, "TECH-01": True}
+    return _in_data_parent(walk, "answers.json", json.dumps({"answers": answers}).encode())
+
+
+def _passphrase_file(walk: Walk) -> str:
+    return _in_data_parent(walk, "passphrase.txt", f"{PASSPHRASE}\n".encode())
+
+
+def _package_file(walk: Walk) -> str:
+    return _in_data_parent(walk, "lakeside.cbpw")
+
+
+def _certificate_file(walk: Walk) -> str:
+    return _in_data_parent(walk, "certificate.json")
+
+
+def _baa_options(walk: Walk, version: str) -> list[str]:
+    return [
+        "--file",
+        _in_data_parent(walk, f"{version}.pdf", synthetic_pdf(f"BAA {version}")),
+        "--version",
+        version,
+        "--practice-signatory",
+        "Laura Kim, Practice Administrator",
+        "--vendor-signatory",
+        "Kenji Watanabe, Managing Director",
+        "--signed-on",
+        _on(0),
+        "--effective-on",
+        _on(0),
+        "--breach-notice-days",
+        "30",
+        "--on-termination",
+        "return_or_destroy",
+    ]
+
+
+def _as_lakeside(walk: Walk, work: Callable[[Session, Principal], object]) -> None:
+    """``work`` as Lakeside's admin, through the services (what no command does alone)."""
+    engine = make_engine(walk.world.url)
+    try:
+        unit_of_work(make_sessionmaker(engine), lambda s: work(s, local_admin(s, LAKESIDE)))
+    finally:
+        engine.dispose()
+
+
+def _submitted_reassessment(walk: Walk) -> list[str]:
+    assessment = _newest_assessment(walk)
+    _cli(walk, "vendors", "answer", assessment, "--file", _answers_file(walk), *_local(walk))
+    _cli(walk, "vendors", "submit", assessment, *_local(walk))
+    return [assessment, "--note", "Keystone dropped its SOC 2 audit.", *_local(walk)]
+
+
+def _cut_off_termination(walk: Walk) -> list[str]:
+    """Lakeside's engagement with Summit, terminated with no return package made yet.
+
+    Its BAA is signed, so it has a package to make; the service's ``terminate`` ends it
+    the way the command does before it exports, as if the command had been cut off there.
+    """
+    _cli(walk, "vendors", "invite", SUMMIT, "--org", LAKESIDE, *_local(walk))
+    summit = _engagement_of(walk, LAKESIDE, SUMMIT)
+    _cli(
+        walk,
+        "engagements",
+        "baa",
+        "record",
+        summit,
+        *_baa_options(walk, "LFP-SBP-1"),
+        *_local(walk),
+    )
+    _as_lakeside(
+        walk,
+        lambda s, admin: terminate(
+            s, admin, summit, reason="Summit was never needed.", now=datetime.now(UTC)
+        ),
+    )
+    return [summit, "--passphrase-file", _passphrase_file(walk), *_local(walk)]
+
+
+def _summit_returned(walk: Walk) -> list[str]:
+    """Keystone's engagement, once receipt of Summit's package is confirmed too.
+
+    Confirmed through the service, which does not shred: then nothing holds the shred.
+    """
+    summit = _engagement_of(walk, LAKESIDE, SUMMIT)
+    _as_lakeside(walk, lambda s, admin: confirm_receipt(s, admin, summit, now=datetime.now(UTC)))
+    return [_keystone(walk), *_local(walk)]
+
+
 KEYS = "organisation_keys"
 COMMANDS: tuple[Command, ...] = (
     Command("init", _local),
@@ -929,6 +1431,197 @@ COMMANDS: tuple[Command, ...] = (
         "db grant-app-role",
         None,
         why="PostgreSQL roles: tests/functional/cli/test_database.py runs it as the owner",
+    ),
+    # -- vendor risk, on Lakeside (the route walk kept to Riverside's engagements): it
+    # invites Keystone, which answers, offers a SOC 2 report that expires within the first
+    # reminder's lead, and fixes what the review asks; approved, the BAA opens the
+    # engagement, and the check leaves its reminder. A reassessment rejected shuts it.
+    Command("vendors list", lambda w: ["--org", LAKESIDE, *_local(w)]),
+    Command("vendors questionnaire", lambda w: []),
+    Command(
+        "vendors invite",
+        lambda w: [KEYSTONE, "--org", LAKESIDE, *_local(w)],
+        (Ev("vendors:engagement:invited", "success", ENGAGEMENT, LAKESIDE),),
+    ),
+    Command(
+        "vendors compare",
+        lambda w: ["--org", LAKESIDE, *_local(w)],
+        (Ev("vendors:vendor:compared", "success", "organisation", LAKESIDE),),
+    ),
+    Command(
+        "vendors answer",
+        lambda w: [_newest_assessment(w), "--file", _answers_file(w), *_local(w)],
+        (Ev("vendors:assessment:answered", "success", ASSESSMENT, LAKESIDE),),
+    ),
+    Command(
+        "vendors evidence add",
+        lambda w: [
+            _newest_assessment(w),
+            "CERT-01",
+            _in_data_parent(w, "soc2.pdf", synthetic_pdf("SOC 2 Type II report")),
+            "--issued",
+            _on(-340),
+            "--expires",
+            _on(20),
+            *_local(w),
+        ],
+        (Ev("vendors:evidence:uploaded", "success", "evidence", LAKESIDE),),
+    ),
+    Command(
+        "vendors evidence get",
+        lambda w: [
+            (assessment := _newest_assessment(w)),
+            _evidence_of(w, assessment),
+            "--out",
+            _in_data_parent(w, "soc2-read.pdf"),
+            *_local(w),
+        ],
+        (Ev("vendors:evidence:downloaded", "success", "evidence", LAKESIDE),),
+    ),
+    Command(
+        "vendors submit",
+        lambda w: [_newest_assessment(w), *_local(w)],
+        (Ev("vendors:assessment:submitted", "success", ASSESSMENT, LAKESIDE),),
+    ),
+    Command(
+        "vendors review",
+        lambda w: [
+            _newest_assessment(w),
+            "ACC-01",
+            "--remediate",
+            "--due",
+            _on(14),
+            "--critical",
+            "--note",
+            "Show MFA enforced for the billing staff too.",
+            *_local(w),
+        ],
+        (Ev("vendors:assessment:reviewed", "success", ITEM, LAKESIDE),),
+    ),
+    Command(
+        "vendors resolve",
+        lambda w: [
+            _newest_assessment(w),
+            "ACC-01",
+            "--resolution",
+            "Hardware keys issued to every biller.",
+            *_local(w),
+        ],
+        (Ev("vendors:remediation:reported", "success", ITEM, LAKESIDE),),
+    ),
+    Command(
+        "vendors close",
+        lambda w: [_newest_assessment(w), "ACC-01", *_local(w)],
+        (Ev("vendors:remediation:resolved", "success", ITEM, LAKESIDE),),
+    ),
+    # No BAA yet: the approval alone opens nothing.
+    Command(
+        "vendors approve",
+        lambda w: [_newest_assessment(w), "--note", "MFA and encryption in place.", *_local(w)],
+        (Ev("vendors:assessment:approved", "success", ASSESSMENT, LAKESIDE),),
+    ),
+    Command("vendors show", lambda w: [_newest_assessment(w), *_local(w)]),
+    Command("vendors assessments", lambda w: ["--org", LAKESIDE, *_local(w)]),
+    Command(
+        "engagements baa record",
+        lambda w: [_keystone(w), *_baa_options(w, "LFP-KCS-1"), *_local(w)],
+        (
+            Ev("vendors:baa:signed", "success", "baa", LAKESIDE),
+            Ev("vendors:engagement:activated", "success", ENGAGEMENT, LAKESIDE),
+        ),
+    ),
+    Command("engagements baa show", lambda w: [_keystone(w), *_local(w)]),
+    Command(
+        "engagements baa download",
+        lambda w: [_keystone(w), "--out", _in_data_parent(w, "baa-read.pdf"), *_local(w)],
+        (Ev("vendors:baa:downloaded", "success", "baa", LAKESIDE),),
+    ),
+    Command("engagements list", _local),
+    Command("engagements show", lambda w: [_keystone(w), *_local(w)]),
+    Command("engagements notices", lambda w: [_keystone(w), *_local(w)]),
+    Command(
+        "engagements check",
+        _local,
+        (Ev("vendors:engagement:reminded", "success", ENGAGEMENT, LAKESIDE),),
+    ),
+    Command(
+        "vendors reassess",
+        lambda w: [KEYSTONE, "--org", LAKESIDE, *_local(w)],
+        (Ev("vendors:assessment:opened", "success", ASSESSMENT, LAKESIDE),),
+    ),
+    Command(
+        "vendors reject",
+        _submitted_reassessment,
+        (
+            Ev("vendors:assessment:rejected", "success", ASSESSMENT, LAKESIDE),
+            Ev("vendors:engagement:lapsed", "denied", ENGAGEMENT, LAKESIDE),
+        ),
+    ),
+    # -- offboarding: Lakeside ends both its engagements and has its data shredded
+    # (before `keys shred` below, which then finds no key left to destroy).
+    Command(
+        "engagements terminate",
+        lambda w: [
+            _keystone(w),
+            "--org",
+            LAKESIDE,
+            "--reason",
+            "The reassessment failed.",
+            "--passphrase-file",
+            _passphrase_file(w),
+            "--json",
+            *_local(w),
+        ],
+        (
+            Ev("vendors:engagement:terminated", "success", ENGAGEMENT, LAKESIDE),
+            Ev("vendors:package:exported", "success", ENGAGEMENT, LAKESIDE),
+        ),
+    ),
+    Command(
+        "engagements export",
+        lambda w: [*_cut_off_termination(w), "--json"],
+        (Ev("vendors:package:exported", "success", ENGAGEMENT, LAKESIDE),),
+    ),
+    Command(
+        "engagements package",
+        lambda w: [_keystone(w), "--out", _package_file(w), *_local(w)],
+        (Ev("vendors:package:downloaded", "success", ENGAGEMENT, LAKESIDE),),
+    ),
+    # Offline: no data directory, no events.
+    Command(
+        "engagements unpack",
+        lambda w: [
+            _package_file(w),
+            "--passphrase-file",
+            _passphrase_file(w),
+            "--out",
+            _in_data_parent(w, "returned"),
+        ],
+    ),
+    # Summit's package is not confirmed yet: the shred is held.
+    Command(
+        "engagements confirm-receipt",
+        lambda w: [_keystone(w), *_local(w)],
+        (Ev("vendors:package:receipt-confirmed", "success", ENGAGEMENT, LAKESIDE),),
+    ),
+    # One shred for the practice's keys; both terminations certified.
+    Command(
+        "engagements shred",
+        _summit_returned,
+        (
+            Ev("crypto:kek:shredded", "success", KEYS, LAKESIDE),
+            Ev("vendors:engagement:shredded", "success", ENGAGEMENT, LAKESIDE),
+            Ev("vendors:engagement:shredded", "success", ENGAGEMENT, LAKESIDE),
+        ),
+    ),
+    Command(
+        "engagements certificate",
+        lambda w: [_keystone(w), "--out", _certificate_file(w), *_local(w)],
+        (Ev("vendors:certificate:read", "success", ENGAGEMENT, LAKESIDE),),
+    ),
+    Command(
+        "engagements verify-certificate",
+        lambda w: [_certificate_file(w), "--public-key", _server_key(w)],
     ),
     # Nothing in a fresh log is old enough to go: a purge of nothing leaves no event.
     Command("audit purge", lambda w: [*_local(w), "--older-than-days", "3650", "--yes"]),

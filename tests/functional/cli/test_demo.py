@@ -91,13 +91,25 @@ def test_demo_on_a_fresh_directory_creates_everything_and_prints_logins(
             user = session.scalars(select(User).where(User.email == login["email"])).one()
             assert user.password_hash.startswith("$argon2id$")
             assert verify_password(user.password_hash, login["password"])
-        engagement = session.scalars(select(Engagement)).one()
         names = {o.id: o.name for o in session.scalars(select(Organisation))}
-        assert (names[engagement.practice_id], names[engagement.billing_company_id]) == (
-            "Riverside Family Medicine",
-            "Summit Billing Partners",
-        )
-        assert engagement.status == "active"
+        engagements = {
+            (names[e.practice_id], names[e.billing_company_id]): e
+            for e in session.scalars(select(Engagement))
+        }
+        assert set(engagements) == {
+            ("Riverside Family Medicine", "Summit Billing Partners"),
+            ("Riverside Family Medicine", "Keystone Claims Services"),
+        }
+        # Summit passed its assessment and signed the BAA; Keystone was rejected.
+        summit = engagements["Riverside Family Medicine", "Summit Billing Partners"]
+        assert summit.status == "active" and summit.active_until is not None
+        keystone = engagements["Riverside Family Medicine", "Keystone Claims Services"]
+        assert keystone.status != "active" and keystone.active_until is None
+        assert keystone.lapse_condition == "assessment_not_approved"
+        assert summary["engagements"] == {
+            "Summit Billing Partners": summit.id,
+            "Keystone Claims Services": keystone.id,
+        }
         lines = session.scalar(select(func.count()).select_from(ServiceLine))
         assert lines == summary["service_lines"]
         codes = set(session.scalars(select(ServiceLine.procedure_code)))

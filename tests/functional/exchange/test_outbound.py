@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
+from claimbridge.access.engagements import EngagementInactive
 from claimbridge.access.principal import Principal
 from claimbridge.audit.record import LOCAL_OPERATOR, AuditedDenial
 from claimbridge.billing.outbound import Outbound, outbound_837p
@@ -320,7 +321,12 @@ def test_the_submission_stops_when_the_engagement_lapses(world: ExchangeWorld) -
         ).one()
     w.clock.advance(expiry.replace(tzinfo=NOW.tzinfo) - NOW + timedelta(seconds=1))
 
-    assert isinstance(refused(w, w.biller()), NotFound)
+    # The billing company knows its own engagement: it is told why, not "not found".
+    lapsed = refused(w, w.biller())
+    assert isinstance(lapsed, EngagementInactive), lapsed
+    # This world's engagement was written with neither an assessment nor a BAA: both are named.
+    assert lapsed.where == "assessment_not_approved"
+    assert "business associate agreement" in lapsed.reason
     assert len(ids_by_status(w, "ready")) == 2
 
 

@@ -100,6 +100,7 @@ def upgrade() -> None:
         sa.Column("condition", sa.String(length=40), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lead_days", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("delivery_error", sa.Text(), nullable=True),
@@ -115,7 +116,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_engagement_notices")),
         sa.UniqueConstraint(
-            "engagement_id", "kind", "condition", "due_at", name="uq_engagement_notices_once"
+            "engagement_id",
+            "kind",
+            "condition",
+            "due_at",
+            "lead_days",
+            name="uq_engagement_notices_once",
         ),
     )
     with op.batch_alter_table("engagement_notices", schema=None) as batch_op:

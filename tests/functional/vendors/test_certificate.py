@@ -1,0 +1,192 @@
+"""The certificate of destruction: what it names, that it verifies offline, that nothing bends it.
+
+A practice with real data (``ended.build``) ends its engagement, gets its
+package, confirms receipt; the shred's certificate is then checked with
+nothing but the server's public key, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from claimbridge.audit.record import unit_of_work
+from claimbridge.crypto.signing import SigningKey
+from claimbridge.errors import NotFound
+from claimbridge.phi.exports import PracticeRecords
+from claimbridge.storage.keys import DataKeyRow, TenantKek
+from claimbridge.storage.orgs import Role
+from claimbridge.storage.vendors import Termination
+from claimbridge.vendors.destruction import CertificateInvalid, verify_certificate
+from claimbridge.vendors.offboarding import (
+    certificate_of,
+    confirm_and_shred,
+    export_return_package,
+    terminate,
+)
+from tests.functional.vendors.conftest import VendorWorld
+from tests.functional.vendors.ended import FAST, PASSPHRASE, PracticeData, build
+
+
+@dataclass
+class Shredded:
+    d: PracticeData
+    certificate: bytes
+    records_before: dict[str, int]
+    data_keys_before: set[str]
+
+
+@pytest.fixture
+def shredded(vendor_world: VendorWorld) -> Shredded:
+    d = build(vendor_world)
+    w = d.w
+    now = w.clock.now()
+    unit_of_work(
+        w.sessions,
+        lambda session: terminate(session, d.admin, d.engagement, reason="Ending.", now=now),
+    )
+    export_return_package(
+        w.sessions, d.parts, d.admin, d.engagement, passphrase=PASSPHRASE, now=now, scrypt_n=FAST
+    )
+    with w.sessions() as session:
+        records = PracticeRecords(session, w.keyring, w.files, w.riverside).counts()
+        data_keys = set(
+            session.scalars(
+                select(DataKeyRow.key_id).where(DataKeyRow.organisation_id == w.riverside)
+            )
+        )
+    confirm_and_shred(w.sessions, d.parts, d.admin, d.engagement, now=now)
+    raw = unit_of_work(
+        w.sessions,
+        lambda session: certificate_of(session, d.admin, d.engagement, now=now),
+    )
+    return Shredded(d, raw, records, data_keys)
+
+
+def public_key(s: Shredded) -> bytes:
+    return s.d.server_key.public_key_bytes()
+
+
+def test_the_certificate_verifies_offline_and_names_what_was_destroyed(s: Shredded) -> None:
+    d, w = s.d, s.d.w
+
+    document = verify_certificate(s.certificate, public_key(s))
+
+    assert document["engagement"]["id"] == d.engagement
+    assert document["practice"]["id"] == w.riverside
+    assert document["billing_company"]["id"] == w.summit
+    assert document["issued_at"] == w.clock.now().isoformat().replace("+00:00", "Z")
+    assert document["trigger"] == "receipt_confirmed"
+    destroyed = document["destroyed"]
+    assert destroyed["records"] == s.records_before
+    assert {key["key_id"] for key in destroyed["data_keys"]} == s.data_keys_before
+    with w.sessions() as session:
+        keks = session.scalars(select(TenantKek).where(TenantKek.organisation_id == w.riverside))
+        assert [(k["id"], k["version"]) for k in destroyed["keks"]] == [
+            (k.id, k.version) for k in keks
+        ]
+        termination = session.get(Termination, d.engagement)
+        assert termination is not None and termination.certificate == s.certificate
+    assert {k["state"] for k in destroyed["keks"]} == {"destroyed"}
+    assert destroyed["kek_versions_destroyed_now"] == len(destroyed["keks"])
+    assert destroyed["files"]["count"] >= len(d.originals) + 1  # batches, 999s, 837P, package
+    probes = document["evidence"]["probes"]
+    assert {p["outcome"] for p in probes} == {"decryption_failed"}
+    assert {(p["kind"], p["table"]) for p in probes} >= {
+        ("field", "patients"),
+        ("field", "coverages"),
+        ("field", "claims"),
+        ("field", "findings"),
+        ("file", "batches"),
+        ("index_key", "data_keys"),
+    }
+    assert document["signer"]["public_key"] == public_key(s).hex()
+    # No PHI in it: the names the practice sent are nowhere in the certificate.
+    for name in ("Alma", "Example", "Bea", "Sample", "XEX900800701"):
+        assert name.encode() not in s.certificate
+
+
+def test_any_changed_byte_fails_verification(s: Shredded) -> None:
+    key = public_key(s)
+    raw = s.certificate
+    for at in range(len(raw)):
+        for flip in (0x01, 0x20):
+            changed = raw[:at] + bytes([raw[at] ^ flip]) + raw[at + 1 :]
+            with pytest.raises(CertificateInvalid):
+                verify_certificate(changed, key)
+    for changed in (raw + b"\n", b" " + raw, raw[:-1], raw.replace(b":", b": ", 1)):
+        with pytest.raises(CertificateInvalid):
+            verify_certificate(changed, key)
+
+
+def test_a_pretty_printed_or_reordered_copy_does_not_verify(s: Shredded) -> None:
+    key = public_key(s)
+    envelope: dict[str, Any] = json.loads(s.certificate)
+    reordered = dict(reversed(list(envelope.items())))
+    for copy in (
+        json.dumps(envelope, indent=2, sort_keys=True),
+        json.dumps(reordered, separators=(",", ":"), ensure_ascii=False),
+        json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=True).replace(
+            '"document"', '"\\u0064ocument"'
+        ),
+    ):
+        with pytest.raises(CertificateInvalid):
+            verify_certificate(copy.encode(), key)
+
+
+def test_another_key_does_not_verify(s: Shredded) -> None:
+    with pytest.raises(CertificateInvalid):
+        verify_certificate(s.certificate, SigningKey.generate().public_key_bytes())
+
+
+def test_either_side_reads_the_certificate_other_tenants_do_not(s: Shredded) -> None:
+    d, w = s.d, s.d.w
+    since = d.last_seq()
+    vendor_admin = w.principal(w.summit, Role.VENDOR_ADMIN)
+
+    theirs = unit_of_work(
+        w.sessions,
+        lambda session: certificate_of(session, vendor_admin, d.engagement, now=w.clock.now()),
+    )
+
+    assert theirs == s.certificate
+    with pytest.raises(NotFound):
+        unit_of_work(
+            w.sessions,
+            lambda session: certificate_of(
+                session,
+                w.principal(w.lakeside, Role.PRACTICE_ADMIN),
+                d.engagement,
+                now=w.clock.now(),
+            ),
+        )
+    assert [e.outcome for e in d.events("vendors:certificate:read", since=since)] == [
+        "success",
+        "denied",
+    ]
+
+
+def test_no_certificate_before_the_shred(vendor_world: VendorWorld) -> None:
+    d = build(vendor_world)
+    w = d.w
+    unit_of_work(
+        w.sessions,
+        lambda session: terminate(
+            session, d.admin, d.engagement, reason="Ending.", now=w.clock.now()
+        ),
+    )
+
+    with pytest.raises(NotFound):
+        unit_of_work(
+            w.sessions,
+            lambda session: certificate_of(session, d.admin, d.engagement, now=w.clock.now()),
+        )
+
+
+@pytest.fixture
+def s(shredded: Shredded) -> Shredded:
+    return shredded
