@@ -368,6 +368,13 @@ def _print_engagement(shown: dict[str, Any]) -> None:
             f"decided {assessment['decided_at'] or '-'} (questionnaire "
             f"{assessment['questionnaire_version']})"
         )
+    ended = shown.get("termination")
+    if ended:
+        console.print(
+            f"  termination: {ended['state']}: {escape(ended['explanation'])}"
+            + (" (certificate of destruction issued)" if ended["certificate"] else ""),
+            soft_wrap=True,
+        )
     for notice in shown["notices"][:5]:
         _print_notice(notice)
 

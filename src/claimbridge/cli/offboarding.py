@@ -41,7 +41,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from claimbridge.access.principal import Principal
@@ -370,7 +370,8 @@ def _progress(*, quiet: bool) -> Iterator[Callable[[int, int], None]]:
     bar = Progress(
         TextColumn("return package"),
         BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} records and files"),
+        MofNCompleteColumn(),
+        TextColumn("records and files"),
         TimeElapsedColumn(),
         console=console,
         disable=quiet,

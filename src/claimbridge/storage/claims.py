@@ -47,14 +47,14 @@ class Claim(Base):
             "status IN (" + ", ".join(repr(s.value) for s in ClaimStatus) + ")", name="status"
         ),
         CheckConstraint("total_charge_cents >= 0", name="charge"),
+        # A practice's claims by id: keyset pages (the return package) and lookups.
+        Index("ix_claims_practice_id_id", "practice_id", "id"),
         Index("ix_claims_practice_status", "practice_id", "status"),
         Index("ix_claims_practice_service_from", "practice_id", "service_from"),
     )
 
     id: Mapped[str] = id_column()
-    practice_id: Mapped[str] = mapped_column(
-        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
-    )
+    practice_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
     patient_id: Mapped[str] = mapped_column(
         ForeignKey("patients.id", ondelete="CASCADE"), index=True
     )
@@ -100,6 +100,7 @@ class ServiceLine(Base):
         Index(
             "ix_service_lines_practice_code_date", "practice_id", "procedure_code", "service_date"
         ),
+        Index("ix_service_lines_practice_id_id", "practice_id", "id"),
     )
 
     id: Mapped[str] = id_column()

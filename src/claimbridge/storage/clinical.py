@@ -23,12 +23,15 @@ from claimbridge.storage.base import Base, Sealed, id_column
 
 
 def _tenant() -> Mapped[str]:
-    return mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    # Indexed with the row id (``ix_<table>_practice_id_id``): a practice's rows
+    # are found by it and read in keyset pages by it (the return package).
+    return mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
 
 
 class Patient(Base):
     __tablename__ = "patients"
     __table_args__ = (
+        Index("ix_patients_practice_id_id", "practice_id", "id"),
         Index("ix_patients_practice_mrn", "practice_id", "mrn_index"),
         Index("ix_patients_practice_name_dob", "practice_id", "name_dob_index"),
     )
@@ -53,6 +56,7 @@ class Coverage(Base):
     __tablename__ = "coverages"
     __table_args__ = (
         CheckConstraint("priority BETWEEN 1 AND 3", name="priority"),
+        Index("ix_coverages_practice_id_id", "practice_id", "id"),
         Index("ix_coverages_practice_member", "practice_id", "member_id_index"),
     )
 
@@ -78,6 +82,7 @@ class Encounter(Base):
 
     __tablename__ = "encounters"
     __table_args__ = (
+        Index("ix_encounters_practice_id_id", "practice_id", "id"),
         Index("ix_encounters_practice_date", "practice_id", "date_of_service"),
         CheckConstraint("source IN ('ehr', 'attestation', 'demo')", name="source"),
     )

@@ -135,6 +135,7 @@ class FindingRow(Base):
         ),
         CheckConstraint("severity IN ('block', 'warn')", name="severity"),
         Index("ix_findings_practice_status", "practice_id", "status"),
+        Index("ix_findings_practice_id_id", "practice_id", "id"),
         Index("ix_findings_claim", "claim_id"),
         Index("ix_findings_batch", "batch_id"),
     )

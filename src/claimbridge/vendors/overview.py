@@ -26,6 +26,7 @@ from claimbridge.access.principal import Principal
 from claimbridge.storage.orgs import Engagement, EngagementStatus, Organisation
 from claimbridge.storage.vendors import Assessment, EngagementNotice
 from claimbridge.vendors.agreements import baa_json, baa_versions
+from claimbridge.vendors.offboarding import termination_json
 from claimbridge.vendors.parties import EngagementScope, visible
 
 __all__ = [
@@ -105,6 +106,7 @@ def show_engagement(
         "standing": standing_json(found),
         "baa": baa_json(current) if current else None,
         "assessment": _latest_assessment(session, engagement.id),
+        "termination": termination_json(session, engagement, now=now),
         "notices": [notice_json(row) for row in _notices(session, engagement.id, notices)],
     }
 

@@ -98,12 +98,18 @@ def test_terminate_package_unpack_confirm_and_verify(demo: Demo, tmp_path: Path)
     secret = tmp_path / "passphrase.txt"
     secret.write_text("riverside keeps this passphrase\n")
 
-    code, ended = engagements(
-        demo, "terminate", demo.engagement, "--org", RIVERSIDE, "--reason", "Moving in-house.",
-        "--passphrase-file", str(secret),
+    # At a terminal: the export draws its progress bar.
+    code, output = run(
+        "engagements", "terminate", demo.engagement, "--org", RIVERSIDE,
+        "--reason", "Moving in-house.", "--passphrase-file", str(secret),
+        "--data-dir", str(demo.data_dir),
     )  # fmt: skip
+    assert code == 0, output
+    assert f"terminated {demo.engagement}" in output and "return package:" in output
 
-    assert code == 0, ended
+    code, shown = engagements(demo, "show", demo.engagement)
+    assert code == 0, shown
+    ended = shown["termination"]
     assert ended["state"] == "awaiting_receipt" and ended["package"]["sha256"]
     code, again = engagements(
         demo, "terminate", demo.engagement, "--org", RIVERSIDE, "--reason", "Again.",
