@@ -64,8 +64,10 @@ def test_a_clean_log_verifies(data_dir: Path) -> None:
     code, report = _verify(data_dir)
     assert code == 0
     # The demo's four key events, its signing key's registration, its two reference
-    # tables' loads and its batch's ingest.
-    assert report["ok"] is True and report["events"] == 8 and report["checkpoints"] == 0
+    # tables' loads and its batch's ingest (8), and its two vendor assessments: Summit's
+    # invitation, answers, six documents, submission, seven reviews, approval, BAA and
+    # activation (19), Keystone's invitation, answers, submission, review and rejection (5).
+    assert report["ok"] is True and report["events"] == 32 and report["checkpoints"] == 0
 
 
 def test_the_database_refuses_to_edit_or_delete_events(data_dir: Path) -> None:
@@ -127,8 +129,8 @@ def test_a_signed_checkpoint_catches_a_log_rewritten_hashes_and_all(data_dir: Pa
     result = runner.invoke(app, ["audit", "checkpoint", "--data-dir", str(data_dir), "--json"])
     assert result.exit_code == 0, result.output
     saved = json.loads(result.output)
-    # The demo's eight events (see above), and the checkpoint's own event, which it covers.
-    assert saved["tree_size"] == 9 and saved["checkpoint"].startswith("claimbridge/audit\n9\n")
+    # The demo's 32 events (see above), and the checkpoint's own event, which it covers.
+    assert saved["tree_size"] == 33 and saved["checkpoint"].startswith("claimbridge/audit\n33\n")
     key = runner.invoke(app, ["audit", "public-key", "--data-dir", str(data_dir), "--json"])
     assert len(json.loads(key.output)["public_key"]) == 64
     code, report = _verify(data_dir)
@@ -147,4 +149,4 @@ def test_a_signed_checkpoint_catches_a_log_rewritten_hashes_and_all(data_dir: Pa
     engine.dispose()
     code, report = _verify(data_dir)
     assert code != 0
-    assert report["error"]["where"] == "checkpoint 9"
+    assert report["error"]["where"] == "checkpoint 33"

@@ -86,7 +86,9 @@ def _exercise(data: bytes) -> None:
             write_835(paid, sender="S", receiver="R", now=NOW, **envelope)
     except X12Error:
         pass
-    assert time.process_time() - started < 1.0
+    # A guard against super-linear work, not a benchmark: these inputs take
+    # milliseconds; a loaded CI machine once stretched one to 1.24 s of CPU.
+    assert time.process_time() - started < 2.0
 
 
 @settings(FUZZ, max_examples=2500)
