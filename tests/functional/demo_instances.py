@@ -11,36 +11,46 @@ PostgreSQL a new database made by ``CREATE DATABASE ... TEMPLATE``. A copy
 holds what the commands left, byte for byte (same keys, same logins, same
 rows), so what a test changes in its copy reaches no other test.
 
-The root key is made cheap to open, unless a test asks otherwise
-(``cheap_root_key=False``): before the demo runs, the template gets its
+The secrets are made cheap to use, unless a test asks otherwise
+(``cheap_secrets=False``). Before the demo runs, the template gets its
 root key file made with the smallest scrypt cost the key file format
 accepts, and the generated passphrase beside it, as ``init`` writes them in
 development (``init`` then finds both and goes on). Every command a test
 runs on its copy opens that key file, which at the default cost takes about
 half a second and 128 MiB each time; what these tests are about happens
-after the key is open. ``init`` making the key at the default cost is
-tested where the demo runs on a fresh directory (``test_init.py``,
-``test_demo.py``), and the default cost itself in the key provider's unit
-tests.
+after the key is open. And while the demo loads, the demo users' passwords
+are hashed with argon2id at its smallest cost (``CHEAP_PASSWORDS``), not
+the 64 MiB and three passes of the default, which take about 0.3 s a hash:
+a dozen of them in every load, and one more at every sign-in, since a
+stored hash names its own parameters and is checked at them. The sign-in
+itself is the same code either way. ``init`` making the key at the default
+cost, and the demo hashing at the default parameters, are tested where the
+demo runs on a fresh directory (``test_init.py``, ``test_demo.py``), and
+the default scrypt cost itself in the key provider's unit tests.
 """
 
 from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
+from claimbridge.access import passwords
 from claimbridge.cli.main import app
 from claimbridge.crypto.providers.local import MIN_SCRYPT_N, LocalKeyProvider
 from claimbridge.datadir import DataDir, make_private_dir, write_private_file
 
 DATABASE_URL = "CLAIMBRIDGE_DATABASE_URL"
+CHEAP_PASSWORDS = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+"""argon2id at the least cost argon2 allows (1 pass over 8 KiB), for the demo users."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +63,7 @@ class DemoCopy:
 
 
 _Key = tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...], bool]
-"""(backend, the demo's arguments, the commands after it, whether the root key is cheap)."""
+"""(backend, the demo's arguments, the commands after it, whether the secrets are cheap)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +88,23 @@ class DemoInstances:
         *,
         demo: Sequence[str],
         then: Sequence[Sequence[str]] = (),
-        cheap_root_key: bool = True,
+        cheap_secrets: bool = True,
     ) -> DemoCopy:
         """A private copy at ``target`` of the instance that these commands leave.
 
         ``demo`` are the arguments of ``claimbridge demo`` after the data
         directory; each of ``then`` is a command run next, to which
-        ``--data-dir`` is added. Each must succeed. With ``cheap_root_key``
+        ``--data-dir`` is added. Each must succeed. With ``cheap_secrets``
         off, the demo runs on a directory that does not exist yet, exactly
-        as a person would run it, so ``init`` makes everything. On
+        as a person would run it, so ``init`` makes everything, and hashes
+        the passwords at the default cost. On
         PostgreSQL the databases come from ``make_postgres_database``, so
         they are dropped at the end of the run.
         """
         databases = (
             request.getfixturevalue("make_postgres_database") if backend == "postgresql" else None
         )
-        key = (backend, tuple(demo), tuple(tuple(c) for c in then), cheap_root_key)
+        key = (backend, tuple(demo), tuple(tuple(c) for c in then), cheap_secrets)
         template = self._templates.get(key)
         if template is None:
             template = self._templates[key] = self._load(key, databases)
@@ -104,15 +115,16 @@ class DemoInstances:
         return DemoCopy(data_dir=target, database_url=url, output=template.output)
 
     def _load(self, key: _Key, databases: Callable[..., str] | None) -> _Template:
-        _backend, demo, then, cheap_root_key = key
+        _backend, demo, then, cheap_secrets = key
         data_dir = self._root / f"template-{len(self._templates)}" / "data"
         data_dir.parent.mkdir(parents=True)
-        if cheap_root_key:
+        if cheap_secrets:
             _make_cheap_root_key(DataDir(data_dir))
         url = databases() if databases is not None else None
         env = {DATABASE_URL: url}
         runner = CliRunner()
-        loaded = runner.invoke(app, ["demo", "--data-dir", str(data_dir), *demo], env=env)
+        with _cheap_password_hashes() if cheap_secrets else nullcontext():
+            loaded = runner.invoke(app, ["demo", "--data-dir", str(data_dir), *demo], env=env)
         assert loaded.exit_code == 0, loaded.output
         for command in then:
             result = runner.invoke(app, [*command, "--data-dir", str(data_dir)], env=env)
@@ -120,6 +132,14 @@ class DemoInstances:
         # Every command disposed of its engine, so no connection holds the
         # template: SQLite has folded its WAL in, PostgreSQL can copy it.
         return _Template(data_dir=data_dir, database_url=url, output=loaded.output)
+
+
+@contextmanager
+def _cheap_password_hashes() -> Iterator[None]:
+    """Passwords hashed with ``CHEAP_PASSWORDS`` in this process, until the block ends."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", CHEAP_PASSWORDS)
+        yield
 
 
 def _make_cheap_root_key(paths: DataDir) -> None:

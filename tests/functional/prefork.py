@@ -13,17 +13,23 @@ test: when the test's end of the pipe closes, the forking process kills
 its children, and a child whose forking process dies is killed by the
 kernel (Linux's parent-death signal).
 
+A child may instead run a function of a test helper module with the
+arguments as strings (``function="tests.functional.cli.rotation_load:main"``),
+for a load that a test runs beside the commands; the module is imported in
+the child, on top of what the forking process has imported already.
+
 Run as ``python -m tests.functional.prefork``: it reads one JSON command a
 line on stdin (``{"argv": [...], "env": {...}, "stdout": path, "stderr":
-path}``) and answers on stdout with ``{"started": pid}`` at once and
-``{"ended": pid, "status": wait status, "cpu": seconds}`` when the child is
-gone.
+path, "function": "module:name" or null}``) and answers on stdout with
+``{"started": pid}`` at once and ``{"ended": pid, "status": wait status,
+"cpu": seconds}`` when the child is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import json
 import os
 import select
@@ -31,7 +37,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+import traceback
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -76,13 +83,19 @@ class Prefork:
         env: Mapping[str, str | None],
         stdout: Path,
         stderr: Path,
+        function: str | None = None,
     ) -> int:
-        """Fork ``claimbridge *argv`` with ``env`` over this environment (``None`` unsets)."""
+        """Fork ``claimbridge *argv`` with ``env`` over this environment (``None`` unsets).
+
+        With ``function`` ("module:name"), the child calls that function with
+        ``argv`` as its arguments instead; returning is exit status 0.
+        """
         command = {
             "argv": list(argv),
             "env": dict(env),
             "stdout": str(stdout),
             "stderr": str(stderr),
+            "function": function,
         }
         stdin = self._stdin()
         stdin.write(json.dumps(command).encode() + b"\n")
@@ -161,8 +174,11 @@ class Prefork:
 # -- the forking side --------------------------------------------------------------------
 
 
-def _child(command: dict[str, Any], main: Any) -> None:
-    """Become ``claimbridge ARGV`` in this (forked) process; never returns."""
+def _child(command: dict[str, Any], main: Callable[[], object]) -> None:
+    """Become ``claimbridge ARGV`` (or call the function asked for) in this forked process.
+
+    Never returns: the process exits with the command's status.
+    """
     code = 70
     try:
         _die_with_parent()
@@ -179,15 +195,25 @@ def _child(command: dict[str, Any], main: Any) -> None:
                 os.environ[name] = value
         sys.argv = ["claimbridge", *command["argv"]]
         try:
-            main()
+            _entry(command, main)()
             code = 0
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        except BaseException:  # noqa: BLE001 - told by the status (70) and stderr
+            traceback.print_exc()
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
+
+
+def _entry(command: dict[str, Any], main: Callable[[], object]) -> Callable[[], object]:
+    if not command.get("function"):
+        return main
+    module, name = str(command["function"]).split(":")
+    function = getattr(importlib.import_module(module), name)
+    return lambda: function(*command["argv"])
 
 
 def _die_with_parent() -> None:

@@ -1,28 +1,41 @@
 """Crash safety of batch ingest: the server SIGKILLed at random points, on SQLite and PostgreSQL.
 
-What this proves, for a 3,000-claim 837P: a receipt the sender holds
-names a batch the server still has, readable, after any crash; a final
-receipt means all 3,000 claims are stored; no batch is ever stored in
-part; and a sender who retries after crashes ends with exactly one batch
-for its content, named by every receipt it was given.
+What this proves, for an 837P of 1,200 claims that the server queues for
+its worker: a receipt the sender holds names a batch the server still
+has, readable, after any crash; a final receipt means all 1,200 claims
+are stored; no batch is ever stored in part; and a sender who retries
+after crashes ends with exactly one batch for its content, named by
+every receipt it was given.
 
-How. The demo is loaded once per backend (Riverside engaged with Summit
-Billing; Riverside's batch-signing key in the data directory). A real
-``claimbridge serve`` process runs on it. The client is the HTTP API as
-``claimbridge send`` uses it: a signed upload (``POST /api/v1/batches``),
-then, for a batch answered "processing", polling its receipt until the
-final one. A first send, not killed, measures the milestones a client
-sees: the upload answered, the final receipt. Each of the 20 trials then
-sends, and SIGKILLs the server at a point drawn from those milestones:
-some during the upload, most in the processing window (the validation
-pass and the ingest transaction), some around and just after the commit.
-The points are stratified, so every run covers the whole life of a
-batch, and shuffled. The server restarts on the same port (its worker
-takes up whatever was left), and the database is read in one snapshot:
+How. The demo (Riverside engaged with Summit Billing; Riverside's
+batch-signing key in the data directory) is a private copy of the one
+loaded once per backend for other tests too (``demo_instances``). A real ``claimbridge serve``
+process runs on it. The client is the HTTP API as ``claimbridge send``
+uses it: a signed upload (``POST /api/v1/batches``), then, for a batch
+answered "processing", polling its receipt until the final one. A first
+send, not killed, must be answered "processing" (queued for the worker)
+and then accepted; a second, of new content, after a restart, measures
+the milestones a client sees for a batch whose every line the scrub finds
+a duplicate, ingested by a worker that has just started, as in every
+trial: the upload answered, and the final receipt after the worker took
+the batch. Each of the 14 trials then sends, and SIGKILLs the server at
+a point drawn from those milestones: some during the upload, most in the
+worker's processing (the validation pass and the ingest transaction),
+some around and just after the commit. An upload is timed
+from the start of the send; the processing from the moment the worker
+took the batch, which is when the upload is answered for a batch the
+server did not have, and when the server starts for one it holds already
+(the test lets the killed worker's lease run out before the restart, so
+the new worker takes the batch at once). So every kill drawn in the
+processing lands in the worker's work, not in a wait for it. The points
+are stratified, so every run covers the whole life of a batch, and
+shuffled. After each kill the database is read in one snapshot, the
+server restarts on the same port (its worker takes up whatever was left),
+and:
 
 - every inbound batch row is final (ingested or rejected) with a signed
   receipt naming it, holding exactly the claims the receipt counts (for
-  ours, 3,000 claims and every service line of the file), one audit
+  ours, 1,200 claims and every service line of the file), one audit
   event of its ingest and one 999 in reply; or it is not final yet
   ("processing") and holds no claim, no ingest event, no 999;
 - no claim, ingest event or 999 names a batch that is not there; no
@@ -33,24 +46,29 @@ takes up whatever was left), and the database is read in one snapshot:
 
 The client's retry is the next trial's send of the oldest batch it has
 no final receipt for (killed in its turn); a trial drawn in the upload
-stretch sends new content if that batch is stored already, so that its
-kill lands in a real upload. New content is the same claims under another
-interchange control number. At the end every batch still pending is
-finished without a kill, ``claimbridge send`` is run once more for every
-content (each must get its final receipt back, marked duplicate), every
-batch is downloaded again, every receipt the client ever got verifies
-with the server's key and names the one batch of its content, each final
-receipt accepts all 3,000 claims, and the audit chain verifies.
+stretch sends content the server does not have (a batch whose earlier
+upload was killed, or new content), so that its kill lands in a real
+upload. New content is the same claims under another interchange control
+number. At the end every batch still pending is finished without a kill,
+``claimbridge send`` is run once more for every content (each must get
+its final receipt back, marked duplicate), every batch is downloaded
+again, every receipt the client ever got verifies with the server's key
+and names the one batch of its content, each final receipt accepts all
+1,200 claims, and the audit chain verifies.
 
 Cost: one server restart a trial, so start-up matters. The processes are
 forked from one interpreter that has already imported claimbridge
 (``tests.functional.prefork``; they run ``claimbridge serve`` and
 ``claimbridge send`` exactly as the command line does), and the root key
 file uses the smallest scrypt cost; a restart then takes 0.2 s on SQLite
-and 0.4 s on PostgreSQL instead of about 3.5 s. What is left is mostly
-the server's own work up to each kill point. ``CLAIMBRIDGE_CRASH_SEED``
-replays a run's kill points; every failure message gives the seed and
-the trials so far.
+and 0.4 s on PostgreSQL instead of about 3.5 s. The lease is 1 s, the
+least the server accepts, so a killed worker's batch is free again soon.
+What is left is mostly the server's own work up to each kill point, so
+the batch is no larger than the crash windows need: the server queues
+uploads from 256 KiB here (the default is 1 MiB; where the line lies is
+not what this test is about, and every send checks it was queued).
+``CLAIMBRIDGE_CRASH_SEED`` replays a run's kill points; every failure
+message gives the seed and the trials so far.
 """
 
 from __future__ import annotations
@@ -80,32 +98,40 @@ from typer.testing import CliRunner
 
 from claimbridge.cli.main import app as cli
 from claimbridge.config import load_settings
-from claimbridge.crypto.providers.local import MIN_SCRYPT_N, LocalKeyProvider
-from claimbridge.datadir import DataDir, make_private_dir
+from claimbridge.datadir import DataDir
 from claimbridge.exchange.clientkeys import client_key_path, read_client_key
 from claimbridge.exchange.manifest import make_manifest
 from claimbridge.exchange.receipts import read_receipt
 from claimbridge.formats.x12.synthetic import write_synthetic
+from claimbridge.phi.intake import FLUSH_EVERY
 from claimbridge.storage.audit import AuditEvent
 from claimbridge.storage.batches import Batch, BatchStatus
 from claimbridge.storage.claims import Claim, ServiceLine
 from claimbridge.storage.clinical import Coverage, Patient
 from claimbridge.storage.db import make_engine
 from claimbridge.storage.orgs import Organisation
-from tests.functional.api.worlds import RIVERSIDE, SUMMIT, database_url_for
+from tests.functional.api.worlds import RIVERSIDE, SUMMIT
+from tests.functional.demo_instances import DemoInstances
 from tests.functional.prefork import Prefork
 
-CLAIMS = 3_000
-"""Large enough to be queued (about 1.9 MB, over the 1 MiB threshold) and to take seconds
-to ingest, so kill points land in every stretch; the same claims are sent again under new
-control numbers, so from the second batch on the scrub finds every line a duplicate."""
+CLAIMS = 1_200
+"""About 520 KB: queued (see ``QUEUE_FROM``), seconds to ingest, so kill points land in every
+stretch, and more than two of the ingest's flushes (``FLUSH_EVERY``, 500 claims) and the
+worker's lease renewal (every 1,000 claims read), so a crash between any two of them is
+tried. The same claims are sent again under new control numbers, so from the second batch
+on the scrub finds every line a duplicate."""
+QUEUE_FROM = 256 * 1024
+"""Uploads this large or larger are queued for the server's worker."""
 SEED = int(os.environ.get("CLAIMBRIDGE_CRASH_SEED") or secrets.randbits(32))
-KILLS = {"upload": 3, "processing": 14, "commit": 3}
-"""Trials per stretch of a batch's life, as its client sees it: 20 in all."""
+KILLS = {"upload": 3, "processing": 8, "commit": 3}
+"""Trials per stretch of a batch's life: 14 in all. Each kill drawn in the processing or
+around the commit lands in the worker's work (see ``Trial``), so none is spent on a
+worker that has not started yet."""
 AROUND_COMMIT = 0.25
 """Seconds either side of the moment the final receipt was first seen."""
 POLL_SECONDS = 0.05
-PASSPHRASE = "crash safety: not a real passphrase"
+LEASE_SECONDS = 1
+"""How long a killed worker holds its batch: the least the server accepts."""
 STAFF = "staff@riverside.example"
 BILLER = "biller@summit-billing.example"
 FINAL = {BatchStatus.INGESTED.value, BatchStatus.REJECTED.value}
@@ -129,6 +155,8 @@ def claims_837p(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     out = tmp_path_factory.mktemp("crash") / "claims.837"
     with out.open("wb") as stream:
         write_synthetic("837p", CLAIMS, seed=7007, out=stream, now=datetime(2026, 3, 1, tzinfo=UTC))
+    assert out.stat().st_size >= QUEUE_FROM, "the batch must be large enough to be queued"
+    assert CLAIMS > 2 * FLUSH_EVERY, "the ingest must flush more than once"
     return out.read_bytes()
 
 
@@ -183,6 +211,8 @@ class Instance:
     practice: str = ""
     recipient: str = ""
     starts: list[float] = field(default_factory=list)
+    started_at: float = 0.0
+    """When the server last said it was listening (its worker starts then)."""
     runs: int = 0
 
     @property
@@ -209,9 +239,10 @@ class Instance:
             assert self.forks.poll(pid) is None, f"the server ended at start: {_tail(err)}"
             assert time.monotonic() - began < 60, f"the server did not start: {_tail(err)}"
             time.sleep(0.01)  # waiting for another process, not for time to pass
+        self.started_at = time.monotonic()
         self.port = int(json.loads(out.read_text().splitlines()[0])["url"].rsplit(":", 1)[1])
         self.server_pid = pid
-        self.starts.append(time.monotonic() - began)
+        self.starts.append(self.started_at - began)
 
     def kill_server(self) -> None:
         os.kill(self.server_pid, signal.SIGKILL)
@@ -303,6 +334,7 @@ class Sender(threading.Thread):
         self.content = content
         self.manifest = instance.manifest_header(content)
         self.receipts: list[dict[str, Any]] = []
+        self.answered = threading.Event()
         self.answered_at: float | None = None
         self.final_at: float | None = None
         self.failure: str | None = None
@@ -325,6 +357,13 @@ class Sender(threading.Thread):
                 self._send(client)
         except httpx.HTTPError as error:
             self.failure = type(error).__name__
+        finally:
+            self.answered.set()
+
+    def upload_answered(self) -> float:
+        """When the upload was answered (or failed), on the monotonic clock."""
+        self.answered.wait(timeout=60)
+        return self.began + (self.answered_at or time.monotonic() - self.began)
 
     def _send(self, client: httpx.Client) -> None:
         headers = {**self.instance.headers(STAFF), "Claimbridge-Manifest": self.manifest}
@@ -332,6 +371,7 @@ class Sender(threading.Thread):
             "/api/v1/batches", content=self.content.file.read_bytes(), headers=headers
         )
         self.answered_at = time.monotonic() - self.began
+        self.answered.set()
         if not self._take(answer, "upload"):
             return
         batch_id = self.receipts[-1]["document"]["batch_id"]
@@ -363,33 +403,31 @@ def instance(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     prefork: Prefork,
+    demo_instances: DemoInstances,
 ) -> Iterator[Instance]:
-    """The demo on ``backend``, its root key cheap to open, its server running, signed in."""
+    """A copy of the demo on ``backend``, its server running, signed in.
+
+    The demo is the one other tests use too (``running_world(patients=4)``), loaded once
+    per backend. Its root key has the smallest scrypt cost: the key file is opened at
+    every restart, and what the test is about happens after the key is open.
+    """
     root = tmp_path_factory.mktemp(f"crash-{backend}")
-    data_dir = root / "data"
-    make_private_dir(data_dir)
-    make_private_dir(DataDir(data_dir).keys)
-    # The smallest scrypt cost: the key file is opened at every restart, and
-    # what the test is about happens after the key is open.
-    LocalKeyProvider.create(DataDir(data_dir).root_key, PASSPHRASE, scrypt_n=MIN_SCRYPT_N)
-    url = database_url_for(backend, request)
+    copy = demo_instances.copy(backend, root / "data", request, demo=["--patients", "4", "--json"])
     env = {
-        "CLAIMBRIDGE_KEY_PASSPHRASE": PASSPHRASE,
-        "CLAIMBRIDGE_DATABASE_URL": url,
-        # A killed worker's batch is taken again after its lease: 2 s, not a minute.
-        "CLAIMBRIDGE_INGEST_LEASE_SECONDS": "2",
+        "CLAIMBRIDGE_DATABASE_URL": copy.database_url,
+        "CLAIMBRIDGE_KEY_PASSPHRASE": None,  # the demo's, beside its root key
+        "CLAIMBRIDGE_INGEST_LEASE_SECONDS": str(LEASE_SECONDS),
+        "CLAIMBRIDGE_INGEST_QUEUE_FROM_BYTES": str(QUEUE_FROM),
     }
-    loaded = CliRunner().invoke(
-        cli, ["demo", "--data-dir", str(data_dir), "--patients", "4", "--json"], env=env
-    )
-    assert loaded.exit_code == 0, loaded.output
     logs = root / "logs"
     logs.mkdir()
     made = Instance(
-        data_dir=data_dir,
-        database_url=load_settings(data_dir, database_url=url).effective_database_url,
+        data_dir=copy.data_dir,
+        database_url=load_settings(
+            copy.data_dir, database_url=copy.database_url
+        ).effective_database_url,
         env=env,
-        logins={login["email"]: login for login in json.loads(loaded.output)["logins"]},
+        logins={login["email"]: login for login in json.loads(copy.output)["logins"]},
         forks=prefork,
         logs=logs,
     )
@@ -448,9 +486,17 @@ class State:
 
     rows: dict[str, list[Batch]]  # content hash -> rows
     problems: list[str]
+    leased_until: datetime | None = None
+    """The latest lease a worker holds on a batch not final yet."""
 
     def of(self, content: Content) -> list[Batch]:
         return self.rows.get(content.sha256, [])
+
+    def wait_out_leases(self) -> None:
+        """Until no worker holds a batch, so the next server's worker takes it when it starts."""
+        if self.leased_until is not None:
+            left = (self.leased_until - datetime.now(UTC)).total_seconds()
+            time.sleep(max(0.0, left) + 0.05)  # waiting for the lease to end, a server deadline
 
 
 def read_state(instance: Instance, contents: list[Content], baseline: dict[str, set[str]]) -> State:
@@ -467,7 +513,17 @@ def read_state(instance: Instance, contents: list[Content], baseline: dict[str, 
         for sha, found in ours.items()
         if len(found) > 1
     ]
-    return State(ours, problems)
+    leases = [
+        _aware(row.lease_until)
+        for row in rows
+        if row.status == BatchStatus.RECEIVED.value and row.lease_until is not None
+    ]
+    return State(ours, problems, max(leases, default=None))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC times; PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _counts(session: Session, query: Any) -> dict[str, int]:
@@ -608,16 +664,20 @@ def read_baseline(instance: Instance) -> dict[str, set[str]]:
 class Milestones:
     """When, in one whole send that was not killed, the client saw each answer."""
 
-    answered: float  # the upload's answer (the "processing" receipt, for a large batch)
-    final: float  # the final receipt
+    answered: float  # the upload's answer (the "processing" receipt), from the send's start
+    final: float  # the final receipt, from the upload's answer: when the worker took the batch
 
 
 def kill_points(rng: random.Random, seen: Milestones) -> list[tuple[str, float]]:
-    """Points in each stretch of a send's life, each stretch cut in equal slices, shuffled."""
+    """Points in each stretch of a batch's life, each stretch cut in equal slices, shuffled.
+
+    An upload point counts from the start of the send; the others from the moment the
+    worker took the batch (see ``Trial``).
+    """
     stretches = {
         "upload": (0.0, seen.answered),
-        "processing": (seen.answered, seen.final),
-        "commit": (max(seen.answered, seen.final - AROUND_COMMIT), seen.final + AROUND_COMMIT),
+        "processing": (0.0, seen.final),
+        "commit": (max(0.0, seen.final - AROUND_COMMIT), seen.final + AROUND_COMMIT),
     }
     points = []
     for name, (start, end) in stretches.items():
@@ -647,9 +707,30 @@ def client_saw(sender: Sender) -> str:
     return f"{seen}{f', then {sender.failure}' if sender.failure else ''}"
 
 
-def kill_during(instance: Instance, sender: Sender, point: float) -> None:
-    """Let the sender run until ``point`` seconds in (or its final receipt), then SIGKILL."""
-    sender.join(timeout=max(0.0, point - (time.monotonic() - sender.began)))
+@dataclass(frozen=True)
+class Trial:
+    """One send, and where its kill point counts from."""
+
+    stretch: str
+    held: bool
+    """Whether the server holds the batch already (a row not final yet, or final)."""
+
+    def origin(self, instance: Instance, sender: Sender) -> float:
+        """The moment (monotonic) the kill point counts from.
+
+        An upload's from the start of the send. Otherwise, when the worker took the
+        batch: the server's start, for a batch it held before (no lease was left on it,
+        so its worker took it at once), or the upload's answer, for one it did not have
+        (the upload wakes the worker).
+        """
+        if self.stretch == "upload":
+            return sender.began
+        return instance.started_at if self.held else sender.upload_answered()
+
+
+def kill_during(instance: Instance, sender: Sender, deadline: float) -> None:
+    """Let the sender run until ``deadline`` (monotonic; or its final receipt), then SIGKILL."""
+    sender.join(timeout=max(0.0, deadline - time.monotonic()))
     instance.kill_server()
     sender.join(timeout=60)
     assert not sender.is_alive(), "the client still waits for a server that is gone"
@@ -683,41 +764,68 @@ def test_sigkill_at_random_points_loses_no_receipted_batch_and_stores_none_in_pa
         if sender.final is not None and sender.content in pending:
             pending.remove(sender.content)
 
-    def check(after: str) -> State:
+    def check_state(after: str) -> State:
         state = read_state(instance, contents, baseline)
         assert not state.problems, f"after {after}:\n" + "\n".join(state.problems) + f"\n{story}"
+        return state
+
+    def check_downloads(state: State) -> None:
         for content in contents:
             for row in state.of(content):
                 if row.id not in downloaded:
                     got = instance.download_sha256(row.id)
                     assert got == content.sha256, f"batch {row.id}: other content\n{story}"
                     downloaded.add(row.id)
+
+    def check(after: str) -> State:
+        state = check_state(after)
+        check_downloads(state)
         return state
 
-    # One whole send, not killed: it must work, and it gives the milestones.
-    first = send(new_content(), give_up_after=300)
-    first.join()
-    settle(first)
-    assert first.final is not None and first.answered_at and first.final_at, client_saw(first)
-    seen = Milestones(answered=first.answered_at, final=first.final_at)
-    story.add(f"a whole send: answered at {seen.answered:.2f} s, final at {seen.final:.2f} s")
-    state = check("the first send")
-    patience = seen.final * 3 + 60  # ample time for one ingest after a restart
+    def whole_send(what: str) -> Milestones:
+        sender = send(new_content(), give_up_after=300)
+        sender.join()
+        settle(sender)
+        assert sender.final is not None and sender.answered_at and sender.final_at, client_saw(
+            sender
+        )
+        assert sender.receipts[0]["document"]["status"] == "processing", "not queued"
+        seen = Milestones(sender.answered_at, sender.final_at - sender.answered_at)
+        story.add(f"{what}: answered at {seen.answered:.2f} s, final {seen.final:.2f} s later")
+        return seen
 
-    for trial, (stretch, point) in enumerate(kill_points(rng, seen), start=1):
-        # The client retries what is pending; an upload is killed only on content not stored.
-        stored_already = bool(pending) and bool(state.of(pending[0]))
-        fresh = not pending or (stretch == "upload" and stored_already)
-        content = new_content() if fresh else pending[0]
+    # Two whole sends, not killed: they must work, and the second, whose lines the scrub
+    # finds duplicates of the first's, on a server just started, as in every trial, gives
+    # the milestones.
+    whole_send("a whole send")
+    instance.kill_server()
+    instance.start_server()
+    seen = whole_send("a whole send of the same claims again, after a restart")
+    state = check("the whole sends")
+    patience = (seen.answered + seen.final) * 3 + 60  # ample for one ingest after a restart
+
+    for number, (stretch, point) in enumerate(kill_points(rng, seen), start=1):
+        # The client retries what is pending, the oldest first; an upload is killed only
+        # on content the server does not have, and the rest preferably on a batch it
+        # holds, as its worker then takes that one at the start.
+        held = [content for content in pending if state.of(content)]
+        new = [content for content in pending if not state.of(content)]
+        if stretch == "upload":
+            content = new[0] if new else new_content()
+        else:
+            content = (held or new or [new_content()])[0]
+        trial = Trial(stretch, held=bool(state.of(content)))
         before = ", ".join(row.status for row in state.of(content)) or "nothing"
         sender = send(content, give_up_after=patience)
-        kill_during(instance, sender, point)
+        kill_during(instance, sender, trial.origin(instance, sender) + point)
         settle(sender)
+        state = check_state(f"trial {number}")
+        state.wait_out_leases()
         instance.start_server()
-        state = check(f"trial {trial}")
+        check_downloads(state)
         after = ", ".join(row.status for row in state.of(content)) or "nothing"
         story.add(
-            f"trial {trial}: batch {content.number} ({before} before), SIGKILL at {point:.2f} s "
+            f"trial {number}: batch {content.number} ({before} before), SIGKILL at {point:.2f} s "
             f"({stretch}); client: {client_saw(sender)}; {after} after"
         )
 

@@ -1,12 +1,18 @@
 """A writer or a reader of sealed patients, run as its own process beside a key rotation.
 
-    python rotation_load.py write DATA_DIR ORG_ID SECONDS OUT_FILE
-    python rotation_load.py read  DATA_DIR ORG_ID SECONDS OUT_FILE
+    python rotation_load.py write DATA_DIR ORG_ID STOP_FILE OUT_FILE
+    python rotation_load.py read  DATA_DIR ORG_ID STOP_FILE OUT_FILE
 
-The writer commits patients and appends each committed id to OUT_FILE;
-every 20 rows it starts a fresh keyring, as a restarted process would, so
-new data keys keep being made under whichever KEK is newest. The reader
-decrypts random patients and writes "reads=N failures=M" to OUT_FILE.
+The rotation test forks ``main`` from ``tests.functional.prefork`` with the
+same arguments, which spares each process the seconds of imports.
+
+Each runs until STOP_FILE exists (or for ``LONGEST_SECONDS``, should the
+test never make it), so the load lasts exactly as long as the rotations it
+is beside. The writer commits patients and appends each committed id to
+OUT_FILE; every 20 rows it starts a fresh keyring, as a restarted process
+would, so new data keys keep being made under whichever KEK is newest. The
+reader decrypts random patients and writes "reads=N failures=M" to
+OUT_FILE after each read.
 """
 
 from __future__ import annotations
@@ -28,18 +34,20 @@ from claimbridge.phi.records import PatientRecord, patient_row, read_patient
 from claimbridge.storage.clinical import Patient
 from claimbridge.storage.db import make_engine, make_sessionmaker
 
+LONGEST_SECONDS = 600.0
 
-def main(mode: str, data_dir: str, org_id: str, seconds: str, out_file: str) -> None:
+
+def main(mode: str, data_dir: str, org_id: str, stop_file: str, out_file: str) -> None:
     settings = load_settings(Path(data_dir))
     engine = make_engine(settings.effective_database_url)
     sessions = make_sessionmaker(engine)
     clock = SystemClock()
     keyring = open_keyring(settings, clock=clock)
-    deadline = time.monotonic() + float(seconds)
-    out = Path(out_file)
+    deadline = time.monotonic() + LONGEST_SECONDS
+    stop, out = Path(stop_file), Path(out_file)
     written = reads = failures = 0
     rng = random.Random()
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.exists():
         if mode == "write":
             if written % 20 == 0:
                 keyring = open_keyring(settings, clock=clock)

@@ -7,13 +7,13 @@ import os
 import random
 import secrets
 import signal
-import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, create_engine, event, func, select
 from typer.testing import CliRunner
 
 from claimbridge.cli.main import app
@@ -31,11 +31,11 @@ from claimbridge.storage.db import make_engine, make_sessionmaker
 from claimbridge.storage.keys import DataKeyRow, TenantKek
 from claimbridge.storage.orgs import Organisation
 from tests.functional.demo_instances import DemoInstances
+from tests.functional.prefork import Prefork
 from tests.softhsm import SoftHSMToken
 
 runner = CliRunner()
-CLAIMBRIDGE = [sys.executable, "-m", "claimbridge"]
-LOAD = str(Path(__file__).with_name("rotation_load.py"))
+LOAD = "tests.functional.cli.rotation_load:main"
 RIVERSIDE = "Riverside Family Medicine"
 LAKESIDE = "Lakeside Family Practice"
 
@@ -160,9 +160,30 @@ def test_root_key_rotation_rewraps_every_kek_and_destroys_the_old_root(data_dir:
     assert _readable(data_dir)[RIVERSIDE] == (30, 30)
 
 
+@pytest.fixture(scope="module")
+def prefork(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefork]:
+    forks = Prefork(stderr=tmp_path_factory.mktemp("prefork") / "stderr")
+    yield forks
+    forks.close()
+
+
+REWRAPPED_KEYS = 60
+"""Data keys to move at each rotation, one a transaction, besides those the writer makes:
+enough that every kill lands with work done and work left."""
+
+
 def test_rotation_killed_at_random_points_under_load_loses_nothing(
-    data_dir: Path, tmp_path: Path
+    data_dir: Path, tmp_path: Path, prefork: Prefork
 ) -> None:
+    """Two rotations, each re-wrap SIGKILLed up to three times, beside a writer and a reader.
+
+    Every process is forked from one interpreter that has already imported
+    claimbridge (``tests.functional.prefork``), so starting one costs
+    milliseconds, not seconds of imports: each ``keys rewrap`` is the command
+    as an operator runs it, in a process of its own. The writer and the
+    reader (``rotation_load.py``) run from before the first rotation until
+    after the last re-wrap has finished.
+    """
     settings = load_settings(data_dir)
     engine = make_engine(settings.effective_database_url)
     with make_sessionmaker(engine)() as session:
@@ -170,68 +191,33 @@ def test_rotation_killed_at_random_points_under_load_loses_nothing(
             select(Organisation.id).where(Organisation.name == RIVERSIDE)
         ).one()
     engine.dispose()
-    _make_data_keys(data_dir, org_id, count=400)
-    env = {**os.environ}
-    writes, reads = tmp_path / "writes.txt", tmp_path / "reads.txt"
+    _make_data_keys(data_dir, org_id, count=REWRAPPED_KEYS)
+    # The forking process began before this test set its database: say it.
+    env = {"CLAIMBRIDGE_DATABASE_URL": os.environ.get("CLAIMBRIDGE_DATABASE_URL")}
+    writes, reads, stop = tmp_path / "writes.txt", tmp_path / "reads.txt", tmp_path / "stop"
     load = [
-        subprocess.Popen(
-            [sys.executable, LOAD, mode, str(data_dir), org_id, "12", str(out)], env=env
+        prefork.start(
+            [mode, str(data_dir), org_id, str(stop), str(out)],
+            env=env,
+            stdout=tmp_path / f"{mode}.out",
+            stderr=tmp_path / f"{mode}.err",
+            function=LOAD,
         )
         for mode, out in (("write", writes), ("read", reads))
     ]
-    rng = random.Random(7)
-    kills = 0
-    rewrap_command = [
-        *CLAIMBRIDGE,
-        "keys",
-        "rewrap",
-        "--org",
-        RIVERSIDE,
-        "--batch",
-        "1",
-        "--data-dir",
-        str(data_dir),
-        "--json",
-    ]
-    time.sleep(1.0)
-    for _ in range(2):  # two rotations, each killed up to three times mid-way
-        assert _keys(data_dir, "rotate", "--org", RIVERSIDE)["new_version"] >= 2
-        for attempt in range(8):
-            total = _keys_left(data_dir, org_id)
-            # Debug logging puts an unexpected error's traceback on stderr,
-            # kept so a failure below says what went wrong.
-            stderr = tmp_path / f"rewrap-{kills}-{attempt}.err"
-            with stderr.open("w") as errors:
-                rewrap = subprocess.Popen(
-                    rewrap_command,
-                    env={**env, "CLAIMBRIDGE_LOG_LEVEL": "debug"},
-                    stdout=subprocess.DEVNULL,
-                    stderr=errors,
-                )
-            # Kill it once a random part of the work is done; the last
-            # attempt runs to the end: resuming must finish the job.
-            if (
-                attempt < 3
-                and total > 1
-                and _wait_until_left(data_dir, org_id, rng.randint(1, total - 1), rewrap)
-            ):
-                rewrap.send_signal(signal.SIGKILL)
-                rewrap.wait()
-                kills += 1
-                continue
-            # 75 is "busy, run it again" (SQLite's lock under load): an
-            # operator reruns the resumable job, and so does the test.
-            assert rewrap.wait(timeout=120) in (0, 75), stderr.read_text()[-3000:]
-            if rewrap.returncode == 0:
-                break
-        else:
-            pytest.fail("rewrap never finished")
-    for process in load:
-        assert process.wait(timeout=60) == 0
+    try:
+        _wait_for_load(prefork, load, writes, reads)
+        with _Progress(settings.effective_database_url, org_id) as progress:
+            kills = _rotate_twice_killing_rewraps(data_dir, tmp_path, prefork, env, progress)
+    finally:
+        stop.touch()
+    for pid, mode in zip(load, ("write", "read"), strict=True):
+        ended = prefork.wait(pid, timeout=60)
+        assert ended.status == 0, (tmp_path / f"{mode}.err").read_text()[-3000:]
     written = writes.read_text().split()
     reads_line = reads.read_text()
     assert "failures=0" in reads_line, reads_line
-    assert int(reads_line.split()[0].split("=")[1]) > 0
+    assert _reads(reads) > 0
     assert len(written) > 0
     readable = _readable(data_dir)
     assert readable[RIVERSIDE] == (30 + len(written), 30 + len(written))
@@ -239,33 +225,127 @@ def test_rotation_killed_at_random_points_under_load_loses_nothing(
     print(f"SIGKILLs during rewrap: {kills}; rows written under rotation: {len(written)}")
 
 
-def _keys_left(data_dir: Path, org_id: str) -> int:
-    """Data keys of ``org_id`` not yet under its newest KEK."""
-    settings = load_settings(data_dir)
-    engine = make_engine(settings.effective_database_url)
-    with make_sessionmaker(engine)() as session:
-        newest = session.scalar(
-            select(func.max(TenantKek.version)).where(TenantKek.organisation_id == org_id)
-        )
-        left = session.scalar(
-            select(func.count())
-            .select_from(DataKeyRow)
-            .where(DataKeyRow.organisation_id == org_id, DataKeyRow.kek_version < newest)
-        )
-    engine.dispose()
-    return int(left or 0)
+def _rotate_twice_killing_rewraps(
+    data_dir: Path,
+    tmp_path: Path,
+    forks: Prefork,
+    env: dict[str, str | None],
+    progress: _Progress,
+) -> int:
+    """Rotate, then re-wrap until done, SIGKILLing the first three tries part-way; twice."""
+    rng = random.Random(7)
+    kills = 0
+    rewrap = ["keys", "rewrap", "--org", RIVERSIDE, "--batch", "1", "--data-dir", str(data_dir)]
+    # Debug logging puts an unexpected error's traceback on stderr, kept so a
+    # failure below says what went wrong.
+    env = {**env, "CLAIMBRIDGE_LOG_LEVEL": "debug"}
+    for _ in range(2):  # two rotations, each killed up to three times mid-way
+        assert _keys(data_dir, "rotate", "--org", RIVERSIDE)["new_version"] >= 2
+        for attempt in range(8):
+            total = progress.keys_left()
+            out, err = (tmp_path / f"rewrap-{kills}-{attempt}.{kind}" for kind in ("out", "err"))
+            pid = forks.start([*rewrap, "--json"], env=env, stdout=out, stderr=err)
+            # Kill it once a random part of the work is done; the last
+            # attempt runs to the end: resuming must finish the job.
+            if (
+                attempt < 3
+                and total > 1
+                and progress.wait_until_left(rng.randint(1, total - 1), forks, pid)
+            ):
+                os.kill(pid, signal.SIGKILL)
+            ended = forks.wait(pid, timeout=120)
+            if ended.killed_by == signal.SIGKILL:
+                kills += 1
+                continue
+            code = os.waitstatus_to_exitcode(ended.status)
+            # 75 is "busy, run it again" (SQLite's lock under load): an
+            # operator reruns the resumable job, and so does the test.
+            assert code in (0, 75), err.read_text()[-3000:]
+            if code == 0:
+                break
+        else:
+            pytest.fail("rewrap never finished")
+    return kills
 
 
-def _wait_until_left(
-    data_dir: Path, org_id: str, target: int, process: subprocess.Popen[bytes]
-) -> bool:
-    """Poll until at most ``target`` keys are left; False if the process ended first."""
+def _wait_for_load(forks: Prefork, load: list[int], writes: Path, reads: Path) -> None:
+    """Until the writer has committed a row and the reader has decrypted one."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        if _keys_left(data_dir, org_id) <= target:
-            return process.poll() is None
-        time.sleep(0.005)
-    return False
+    while not (_text(writes) and _text(reads).startswith("reads=") and _reads(reads) > 0):
+        assert all(forks.poll(pid) is None for pid in load), "a load process ended early"
+        assert time.monotonic() < deadline, "the load never started"
+        time.sleep(0.01)  # waiting for other processes, not for time to pass
+
+
+def _text(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def _reads(path: Path) -> int:
+    """The reader's count of patients decrypted, from its "reads=N failures=M" line."""
+    return int(path.read_text().split()[0].split("=")[1])
+
+
+class _Progress:
+    """Data keys of one organisation not yet under its newest KEK, read as the job goes.
+
+    One connection for all the reads, each in a transaction of its own that
+    takes no write lock, so watching does not slow the job it watches.
+    """
+
+    def __init__(self, url: str, org_id: str) -> None:
+        self.org_id = org_id
+        self.engine = _reading_engine(url)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.engine.dispose()
+
+    def keys_left(self) -> int:
+        newest = (
+            select(func.max(TenantKek.version))
+            .where(TenantKek.organisation_id == self.org_id)
+            .scalar_subquery()
+        )
+        with self.engine.connect() as connection:
+            left = connection.scalar(
+                select(func.count())
+                .select_from(DataKeyRow)
+                .where(DataKeyRow.organisation_id == self.org_id, DataKeyRow.kek_version < newest)
+            )
+        return int(left or 0)
+
+    def wait_until_left(self, target: int, forks: Prefork, pid: int) -> bool:
+        """Poll until at most ``target`` keys are left; False if the process ended first."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and forks.poll(pid) is None:
+            if self.keys_left() <= target:
+                return forks.poll(pid) is None
+            time.sleep(0.01)  # a look every 10 ms; a re-wrapped key takes longer
+        return False
+
+
+def _reading_engine(url: str) -> Engine:
+    """An engine that reads and does nothing more: no write lock, no ping before each use.
+
+    claimbridge's own engine begins every SQLite transaction IMMEDIATE, which
+    would queue each look at the progress behind the job and the writer.
+    """
+    engine = create_engine(url)
+    if not url.startswith("sqlite"):
+        return engine
+
+    @event.listens_for(engine, "connect")
+    def _manual(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def _make_data_keys(data_dir: Path, org_id: str, *, count: int) -> None:
