@@ -39,13 +39,22 @@ def fast_constructor(frozen: type[T]) -> Callable[..., T]:
     twin = dataclasses.make_dataclass(
         f"_{frozen.__name__}Twin", spec, slots=True, eq=False, repr=False, match_args=False
     )
-
-    def construct(*values: Any) -> T:
-        record = twin(*values)
-        # The twin has the same slots in the same order, so CPython accepts
-        # the class change; the record is then frozen like any other.
-        record.__class__ = frozen
-        return record  # type: ignore[no-any-return]
-
-    construct.__name__ = f"new_{frozen.__name__}"
-    return construct
+    # The twin's own ``__init__`` stores each field, then gives the record
+    # the frozen class: the twin has the same slots in the same order, so
+    # CPython accepts the change. Calling the twin is then the whole
+    # construction, with no wrapper frame.
+    names = [field.name for field in params]
+    signature = ", ".join(
+        f"{name}=__default_{name}" if field.default is not dataclasses.MISSING else name
+        for name, field in zip(names, params, strict=True)
+    )
+    body = "".join(f"    self.{name} = {name}\n" for name in names)
+    source = f"def __init__(self, {signature}):\n{body}    self.__class__ = __frozen\n"
+    namespace: dict[str, Any] = {"__frozen": frozen}
+    for field in params:
+        if field.default is not dataclasses.MISSING:
+            namespace[f"__default_{field.name}"] = field.default
+    exec(source, namespace)  # noqa: S102 - the source is built from field names only
+    twin.__init__ = namespace["__init__"]  # type: ignore[misc]
+    twin.__name__ = twin.__qualname__ = f"new_{frozen.__name__}"
+    return twin  # type: ignore[return-value]

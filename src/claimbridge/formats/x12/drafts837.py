@@ -68,8 +68,9 @@ NUMBER_KINDS = {"TE": "phone", "FX": "fax", "EM": "email", "EX": "extension", "U
 NUMBER_QUALIFIERS = {kind: code for code, kind in NUMBER_KINDS.items()}
 
 
-_NAME_ONLY_LIMIT = 4096
-_name_only: dict[tuple[str, ...], Party] = {}
+_SHARED_LIMIT = 4096
+_shared: dict[tuple[str, ...], Party] = {}
+_PEOPLE = frozenset({"subscriber", "patient"})
 
 
 class PartyDraft:
@@ -92,8 +93,9 @@ class PartyDraft:
         self.name = name
         self.street: list[str] | None = None
         self.city_line: list[str] | None = None
-        self.references: list[Reference] = []
-        self.contacts: list[Contact] = []
+        # Tuples, as the record holds them: most loops have none.
+        self.references: tuple[Reference, ...] = ()
+        self.contacts: tuple[Contact, ...] = ()
         self.taxonomy = taxonomy
         self.birth_date: date | None = None
         self.gender = ""
@@ -103,7 +105,7 @@ class PartyDraft:
         for reference in self.references:
             if reference.qualifier == qualifier:
                 return False
-        self.references.append(new_reference(qualifier, value))
+        self.references += (new_reference(qualifier, value),)
         return True
 
     def add_contact(self, element: list[str]) -> None:
@@ -112,25 +114,28 @@ class PartyDraft:
             for i in (3, 5, 7)
             if element[i] or element[i + 1]
         )
-        self.contacts.append(Contact(element[2], numbers))
+        self.contacts += (Contact(element[2], numbers),)
 
     def freeze(self) -> Party:
-        bare = self.street is None and self.city_line is None and not self.references
-        if bare and not self.contacts and self.birth_date is None and not self.gender:
-            return self.freeze_name_only()
-        return self.freeze_all()
-
-    def freeze_name_only(self) -> Party:
-        # Providers named on claim after claim (rendering, referring) are the
-        # same few parties: one frozen record serves them all.
-        e = self.name
-        key = (self.role, self.taxonomy, *e[2:10])
-        party = _name_only.get(key)
+        if self.references or self.contacts or self.birth_date is not None or self.gender:
+            return self.freeze_all()
+        # Providers and payers named on claim after claim (rendering,
+        # referring, facility, payer) are the same few parties: one frozen
+        # record serves them all. A subscriber's or patient's address is
+        # their own, so only their bare names are worth keeping.
+        e, street, city = self.name, self.street, self.city_line
+        if street is None and city is None:
+            key: tuple[str, ...] = (self.role, self.taxonomy, *e[2:10])
+        elif self.role in _PEOPLE:
+            return self.freeze_all()
+        else:
+            key = (self.role, self.taxonomy, *e[2:10], *(street or PAD)[1:3], *(city or PAD)[1:5])
+        party = _shared.get(key)
         if party is None:
             party = self.freeze_all()
-            if len(_name_only) >= _NAME_ONLY_LIMIT:
-                _name_only.clear()
-            _name_only[key] = party
+            if len(_shared) >= _SHARED_LIMIT:
+                _shared.clear()
+            _shared[key] = party
         return party
 
     def freeze_all(self) -> Party:
@@ -150,8 +155,8 @@ class PartyDraft:
             ID_KINDS.get(e[8], e[8]),
             e[9],
             address,
-            tuple(self.references),
-            tuple(self.contacts),
+            self.references,
+            self.contacts,
             self.taxonomy,
             self.birth_date,
             self.gender,
@@ -268,12 +273,13 @@ class ClaimDraft:
         self.fields = fields
         self.number = number
         self.diagnosis_count = 0
-        self.dates: list[EventDate] = []
         self.codes: list[HealthCode] = []
         self.references: list[Reference] = []
-        self.notes: list[Note] = []
         self.parties: list[PartyDraft] = []
-        self.other_payers: list[OtherPayerDraft] = []
+        # What most claims lack starts as an empty tuple, as the record holds it.
+        self.dates: tuple[EventDate, ...] = ()
+        self.notes: tuple[Note, ...] = ()
+        self.other_payers: tuple[OtherPayerDraft, ...] = ()
         self.lines: list[Any] = []
         # The sum of the line charges read so far (SV102), for the CLM02 balance.
         self.line_cents = 0

@@ -276,13 +276,16 @@ class HierarchyReader:
         sbr = self.subscriber_sbr
         if sbr is None:
             raise self.absent("The subscriber loop (2000B) has no SBR segment.")
-        roles = {draft.role: draft.freeze() for draft in self.subscriber_parties}
-        for role, code, loop in (("subscriber", "IL", "2010BA"), ("payer", "PR", "2010BB")):
-            if role not in roles:
-                raise self.absent(f"The {role} name loop ({loop}, NM1*{code}) is missing.")
-        return new_subscriber(
-            roles["subscriber"], roles["payer"], sbr[1], sbr[2], sbr[3], sbr[4], sbr[5], sbr[9]
-        )
+        parties = self.subscriber_parties
+        if len(parties) == 2 and parties[0].role == "subscriber" and parties[1].role == "payer":
+            subscriber, payer = parties[0].freeze(), parties[1].freeze()
+        else:
+            roles = {draft.role: draft.freeze() for draft in parties}
+            for role, code, loop in (("subscriber", "IL", "2010BA"), ("payer", "PR", "2010BB")):
+                if role not in roles:
+                    raise self.absent(f"The {role} name loop ({loop}, NM1*{code}) is missing.")
+            subscriber, payer = roles["subscriber"], roles["payer"]
+        return new_subscriber(subscriber, payer, sbr[1], sbr[2], sbr[3], sbr[4], sbr[5], sbr[9])
 
     def freeze_patient(self) -> Patient:
         if self.patient_pat is None:

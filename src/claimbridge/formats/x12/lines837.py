@@ -49,6 +49,9 @@ __all__ = [
 # The fields every line record ends with, as indexes from the end.
 SERVICE_DATE, DATES, REFERENCES, NOTES, DRUG, PROVIDERS, ADJUDICATIONS = range(-7, 0)
 
+# LX01 as it nearly always is: a line number within the guide's 50 lines.
+_LINE_NUMBERS = {str(number): number for number in range(1, 100)}
+
 
 class LineReader(HierarchyReader):
     """Reads the service lines of the claim being read (``claim``)."""
@@ -59,6 +62,8 @@ class LineReader(HierarchyReader):
 
     def __init__(self, context: TransactionContext) -> None:
         super().__init__(context)
+        # The guide's empty line, as an attribute of this reader: found faster there.
+        self.line_template = type(self).line_template
         self.claim: ClaimDraft | None = None
         self.line: list[Any] | None = None
         self.line_served = False
@@ -80,10 +85,13 @@ class LineReader(HierarchyReader):
             if len(lines) >= self.max_lines:
                 raise self.too_many("service lines (LX)")
         number = segment[1] if len(segment) > 1 else ""
-        if not number.isdigit():
-            raise self.invalid("LX01 must be the line number.", 1)
         line = self.line_template.copy()
-        line[0] = int(number)
+        try:
+            line[0] = _LINE_NUMBERS[number]
+        except KeyError:
+            if not number.isdigit():
+                raise self.invalid("LX01 must be the line number.", 1) from None
+            line[0] = int(number)
         self.line = line
         self.party = None
         self.line_served = False
@@ -93,13 +101,14 @@ class LineReader(HierarchyReader):
         if not self.line_served:
             raise self.absent("A service line (LX) has no service segment (SV1, SV2).")
         # Dates, references and notes are tuples already; the loops below a
-        # line are drafts until now.
-        if line[DRUG] is not None:
-            line[DRUG] = self.freeze_drug(line[DRUG])
-        if line[PROVIDERS]:
-            line[PROVIDERS] = self.freeze_parties(line[PROVIDERS])
-        if line[ADJUDICATIONS]:
-            line[ADJUDICATIONS] = tuple(draft.freeze() for draft in line[ADJUDICATIONS])
+        # line (the last three fields) are drafts until now.
+        if line[DRUG] is not None or line[PROVIDERS] or line[ADJUDICATIONS]:
+            if line[DRUG] is not None:
+                line[DRUG] = self.freeze_drug(line[DRUG])
+            if line[PROVIDERS]:
+                line[PROVIDERS] = self.freeze_parties(line[PROVIDERS])
+            if line[ADJUDICATIONS]:
+                line[ADJUDICATIONS] = tuple(draft.freeze() for draft in line[ADJUDICATIONS])
         return self.new_line(*line)
 
     def on_lin(self, segment: list[str]) -> None:

@@ -300,8 +300,8 @@ class InstitutionalReader(ClaimReader[InstitutionalClaim]):
         claim: InstitutionalClaim = new_institutional_claim(
             h[0], h[1], h[2], h[3], self.submission, self.billing, self.subscriber, self.patient,
             tuple(draft.lines), tuple(draft.codes), h[4], h[5], h[6], h[7], h[8],
-            admission[0], admission[1], admission[2], tuple(draft.dates),
-            tuple(draft.references), tuple(draft.notes), draft.patient_paid,
+            admission[0], admission[1], admission[2], draft.dates,
+            tuple(draft.references), draft.notes, draft.patient_paid,
             draft.patient_estimate, self.freeze_parties(draft.parties),
             self.freeze_other_payers(draft) if draft.other_payers else (),
         )  # fmt: skip

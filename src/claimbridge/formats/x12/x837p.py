@@ -22,7 +22,7 @@ errors): a later errata of the guide (005010X222A2) or the base guide
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -265,6 +265,7 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
     other_payer_roles = OTHER_PAYER_ROLES
     line_roles = LINE_ROLES
     skipped = _SKIPPED
+    diagnosis_qualifiers = DIAGNOSIS_QUALIFIERS
     line_template = _LINE_TEMPLATE
     service_id = "SV1"
     new_line = staticmethod(new_service_line)
@@ -275,14 +276,9 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
         self.procedures: dict[str, tuple[str, str, tuple[str, ...], str]] = (
             values837.composite_cache("SV101", separator)
         )
-        self.pointer_cache: dict[str, tuple[int, ...]] = values837.composite_cache(
+        self.pointer_cache: dict[str, tuple[tuple[int, ...], int]] = values837.composite_cache(
             "SV107", separator
         )
-
-    def segment_handlers(self) -> dict[str, Callable[[list[str]], Any]]:
-        handlers = super().segment_handlers()
-        handlers["HI"] = self.on_diagnoses
-        return handlers
 
     def start_claim(self, e: list[str]) -> ClaimDraft:
         if not e[5]:
@@ -307,16 +303,6 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
         )
         return ClaimDraft(fields, self.segments.number)
 
-    def on_diagnoses(self, segment: list[str]) -> None:
-        claim = self.claim
-        before = len(claim.codes) if claim is not None else 0
-        self.on_hi(segment)
-        assert claim is not None  # noqa: S101 - on_hi refuses HI outside a claim
-        codes = claim.codes
-        for index in range(before, len(codes)):
-            if codes[index].qualifier in DIAGNOSIS_QUALIFIERS:
-                claim.diagnosis_count += 1
-
     def on_service(self, segment: list[str]) -> None:
         line = self.line
         if line is None or self.line_served or self.loop != IN_LINE:
@@ -337,21 +323,25 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
         except KeyError:
             charge = self.money(e[2], 2)
         try:
-            pointers = self.pointer_cache[e[7]]
+            pointers, highest = self.pointer_cache[e[7]]
         except KeyError:
-            pointers = self.pointers(e[7])
-        line[1] = procedure[1]
-        line[2] = charge
-        line[3] = units
-        if e[3] != "UN":
-            line[4] = UNIT_KINDS.get(e[3], e[3])
-        line[5], line[6], line[7] = procedure[0], procedure[2], procedure[3]
-        line[8] = e[5]
-        line[9] = pointers
+            pointers, highest = self.pointers(e[7])
+        # Fields 1 to 9 of the line, in one store.
+        line[1:10] = (
+            procedure[1],
+            charge,
+            units,
+            line[4] if e[3] == "UN" else UNIT_KINDS.get(e[3], e[3]),
+            procedure[0],
+            procedure[2],
+            procedure[3],
+            e[5],
+            pointers,
+        )
         claim = self.claim
         if claim is not None:
             claim.line_cents += charge.cents
-            if pointers and max(pointers) > claim.diagnosis_count:
+            if highest > claim.diagnosis_count:
                 self.pointer_past_diagnoses()
         if n > 9:
             e = segment + PAD[: 13 - n]
@@ -376,17 +366,18 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
         values837.remember(self.procedures, text, procedure)
         return procedure
 
-    def pointers(self, text: str) -> tuple[int, ...]:
-        """SV107: the diagnosis pointers, 1 to 12, in ascending order of use."""
+    def pointers(self, text: str) -> tuple[tuple[int, ...], int]:
+        """SV107: the diagnosis pointers, 1 to 12, in ascending order of use; and the highest."""
         parts = text.split(self.separator)
         if not all(part.isdigit() and 0 < int(part) <= 12 for part in parts if part):
             raise self.invalid("SV107 diagnosis pointers must be numbers 1 to 12.", 7)
         pointers = tuple(int(part) for part in parts if part)
         if not pointers:
             self.flag(self.missing("SV107-1 (first diagnosis pointer) is required.", 7, 1))
-        else:
-            values837.remember(self.pointer_cache, text, pointers)
-        return pointers
+            return pointers, 0
+        read = pointers, max(pointers)
+        values837.remember(self.pointer_cache, text, read)
+        return read
 
     def pointer_past_diagnoses(self) -> None:
         self.flag(
@@ -408,8 +399,8 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
         claim: ProfessionalClaim = new_professional_claim(
             h[0], h[1], h[2], h[3], self.submission, self.billing, self.subscriber, self.patient,
             tuple(draft.lines), diagnoses, other, h[4], h[5], h[6], h[7], h[8], h[9], h[10],
-            h[11], h[12], h[13], tuple(draft.dates), tuple(draft.references),
-            tuple(draft.notes), draft.patient_paid, self.freeze_parties(draft.parties),
+            h[11], h[12], h[13], draft.dates, tuple(draft.references),
+            draft.notes, draft.patient_paid, self.freeze_parties(draft.parties),
             self.freeze_other_payers(draft) if draft.other_payers else (),
         )  # fmt: skip
         self.check_claim(claim, draft.number, draft.line_cents)
