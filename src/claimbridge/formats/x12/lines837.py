@@ -6,15 +6,17 @@ guide's service segment (``SV1``, ``SV2``) fills it, the drug loop (2410:
 references, notes and providers are read by ``loops837.ClaimReader`` into
 the same line.
 
-A line being read is a list shaped like its record's fields, whose last
-seven are the same in both guides (``SERVICE_DATE`` ... ``ADJUDICATIONS``);
-ending the line turns its lists into tuples and builds the record in one
-call, which is the cheapest way Python has to build a record of twenty
-fields.
+A line being read is a draft of its record (``construct.draft_class``):
+the record's very slots, mutable, every field at its default. The fields
+both guides share (``service_date`` ... ``adjudications``) are set here and
+in ``loops837``; the guide's reader sets the rest. Ending the line freezes
+the loops below it and gives the draft the record's class: no record of
+twenty fields is built a second time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from claimbridge.formats.x12 import values837
@@ -35,20 +37,9 @@ from claimbridge.formats.x12.hierarchy837 import (
 from claimbridge.formats.x12.reader import TransactionContext
 from claimbridge.formats.x12.records837 import Drug, LineAdjudication, Party, new_drug
 
-__all__ = [
-    "ADJUDICATIONS",
-    "DATES",
-    "DRUG",
-    "NOTES",
-    "PROVIDERS",
-    "REFERENCES",
-    "SERVICE_DATE",
-    "LineReader",
-]
+__all__ = ["LineReader"]
 
 # The fields every line record ends with, as indexes from the end.
-SERVICE_DATE, DATES, REFERENCES, NOTES, DRUG, PROVIDERS, ADJUDICATIONS = range(-7, 0)
-
 # LX01 as it nearly always is: a line number within the guide's 50 lines.
 _LINE_NUMBERS = {str(number): number for number in range(1, 100)}
 
@@ -56,20 +47,17 @@ _LINE_NUMBERS = {str(number): number for number in range(1, 100)}
 class LineReader(HierarchyReader):
     """Reads the service lines of the claim being read (``claim``)."""
 
-    line_template: ClassVar[list[Any]] = []
+    # The guide's line record, and its draft class.
+    line_record: ClassVar[type] = object
+    line_draft: ClassVar[Callable[..., Any]] = object
     max_lines: ClassVar[int] = 50
     service_id: ClassVar[str] = ""
 
     def __init__(self, context: TransactionContext) -> None:
         super().__init__(context)
-        # The guide's empty line, as an attribute of this reader: found faster there.
-        self.line_template = type(self).line_template
         self.claim: ClaimDraft | None = None
-        self.line: list[Any] | None = None
+        self.line: Any = None
         self.line_served = False
-
-    def new_line(self, *fields: Any) -> Any:
-        raise NotImplementedError
 
     def on_service(self, segment: list[str]) -> None:
         """The guide's service segment (``service_id``: SV1 or SV2)."""
@@ -85,52 +73,51 @@ class LineReader(HierarchyReader):
             if len(lines) >= self.max_lines:
                 raise self.too_many("service lines (LX)")
         number = segment[1] if len(segment) > 1 else ""
-        line = self.line_template.copy()
         try:
-            line[0] = _LINE_NUMBERS[number]
+            self.line = self.line_draft(_LINE_NUMBERS[number])
         except KeyError:
             if not number.isdigit():
                 raise self.invalid("LX01 must be the line number.", 1) from None
-            line[0] = int(number)
-        self.line = line
+            self.line = self.line_draft(int(number))
         self.party = None
         self.line_served = False
         self.loop = IN_LINE
 
-    def end_line(self, line: list[Any]) -> Any:
+    def end_line(self, line: Any) -> Any:
         if not self.line_served:
             raise self.absent("A service line (LX) has no service segment (SV1, SV2).")
         # Dates, references and notes are tuples already; the loops below a
-        # line (the last three fields) are drafts until now.
-        if line[DRUG] is not None or line[PROVIDERS] or line[ADJUDICATIONS]:
-            if line[DRUG] is not None:
-                line[DRUG] = self.freeze_drug(line[DRUG])
-            if line[PROVIDERS]:
-                line[PROVIDERS] = self.freeze_parties(line[PROVIDERS])
-            if line[ADJUDICATIONS]:
-                line[ADJUDICATIONS] = tuple(draft.freeze() for draft in line[ADJUDICATIONS])
-        return self.new_line(*line)
+        # line are drafts until now.
+        if line.drug is not None or line.providers or line.adjudications:
+            if line.drug is not None:
+                line.drug = self.freeze_drug(line.drug)
+            if line.providers:
+                line.providers = self.freeze_parties(line.providers)
+            if line.adjudications:
+                line.adjudications = tuple(draft.freeze() for draft in line.adjudications)
+        line.__class__ = self.line_record
+        return line
 
     def on_lin(self, segment: list[str]) -> None:
         line = self.line
-        if line is None or line[DRUG] is not None or self.loop == IN_ADJUDICATION:
+        if line is None or line.drug is not None or self.loop == IN_ADJUDICATION:
             raise self.unexpected("LIN (drug identification) belongs once to a service line.")
         self.party = None
         ndc = segment[3] if len(segment) > 3 else ""
         if not ndc:
             raise self.missing("LIN03 (National Drug Code) is required.", 3)
-        line[DRUG] = DrugDraft(ndc)
+        line.drug = DrugDraft(ndc)
         self.loop = IN_DRUG
 
     def on_ctp(self, segment: list[str]) -> None:
         line = self.line
-        if self.loop != IN_DRUG or line is None or line[DRUG].drug is not None:
+        if self.loop != IN_DRUG or line is None or line.drug.drug is not None:
             raise self.unexpected("CTP belongs right after LIN.")
         e = segment + PAD
         quantity = values837.decimal(e[4])
         if quantity is None:
             raise self.invalid("CTP04 (drug quantity) must be a number.", 4)
-        draft = line[DRUG]
+        draft = line.drug
         draft.drug = new_drug(draft.ndc, quantity, e[5].split(self.separator)[0])
 
     def freeze_drug(self, draft: DrugDraft) -> Drug:
@@ -161,11 +148,11 @@ class LineReader(HierarchyReader):
             procedure[6],
             int(e[6]) if e[6].isdigit() else None,
         )
-        adjudications = line[ADJUDICATIONS] or []
+        adjudications = line.adjudications or []
         if len(adjudications) >= MAX_REPEATS:
             raise self.too_many("line adjudications (SVD)")
         adjudications.append(AdjudicationDraft(fields))
-        line[ADJUDICATIONS] = adjudications
+        line.adjudications = adjudications
         self.loop = IN_ADJUDICATION
 
     @staticmethod

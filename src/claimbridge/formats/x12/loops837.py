@@ -38,16 +38,7 @@ from claimbridge.formats.x12.hierarchy837 import (
     IN_SUBSCRIBER,
     MAX_REPEATS,
 )
-from claimbridge.formats.x12.lines837 import (
-    ADJUDICATIONS,
-    DATES,
-    DRUG,
-    NOTES,
-    PROVIDERS,
-    REFERENCES,
-    SERVICE_DATE,
-    LineReader,
-)
+from claimbridge.formats.x12.lines837 import LineReader
 from claimbridge.formats.x12.reader import SetBody, TransactionContext
 from claimbridge.formats.x12.records837 import (
     Adjustment,
@@ -311,8 +302,8 @@ class ClaimReader(LineReader, Generic[Claim]):
             line = self.line
             assert line is not None  # noqa: S101 - line loops are entered only after LX
             roles = self.line_roles
-            owner = line[PROVIDERS] or []
-            line[PROVIDERS] = owner
+            owner = line.providers or []
+            line.providers = owner
             self.loop = IN_LINE
         role = roles.get(code)
         if role is None:
@@ -328,10 +319,10 @@ class ClaimReader(LineReader, Generic[Claim]):
         if line is not None and self.loop == IN_LINE and self.party is None:
             # A line's repeats are kept as tuples (at most MAX_REPEATS long),
             # so ending the line has nothing to convert.
-            references = line[REFERENCES]
+            references = line.references
             if len(references) >= MAX_REPEATS:
                 raise self.too_many("REF segments")
-            line[REFERENCES] = (*references, new_reference(segment[1], segment[2]))
+            line.references = (*references, new_reference(segment[1], segment[2]))
         else:
             self.other_reference(segment[1], segment[2])
 
@@ -342,7 +333,7 @@ class ClaimReader(LineReader, Generic[Claim]):
         elif loop == IN_CLAIM and self.claim is not None:
             self.claim_reference(self.claim.references, qualifier, value)
         elif loop == IN_DRUG and line is not None:
-            line[DRUG].prescription = value
+            line.drug.prescription = value
         else:
             raise self.unexpected("REF is not allowed here.")
 
@@ -359,14 +350,14 @@ class ClaimReader(LineReader, Generic[Claim]):
         if line is not None and self.loop == IN_LINE and self.party is None:
             if len(segment) == 4 and segment[1] == "472":
                 try:
-                    line[SERVICE_DATE] = _periods[segment[2] + segment[3]]
+                    line.service_date = _periods[segment[2] + segment[3]]
                 except KeyError:
-                    line[SERVICE_DATE] = self.period(segment[2], segment[3])
+                    line.service_date = self.period(segment[2], segment[3])
             else:
-                dates = line[DATES]
+                dates = line.dates
                 if len(dates) >= MAX_REPEATS:
                     raise self.too_many("DTP segments")
-                line[DATES] = (*dates, self.event_date(segment + PAD))
+                line.dates = (*dates, self.event_date(segment + PAD))
             return
         self.other_dtp(segment + PAD)
 
@@ -379,7 +370,7 @@ class ClaimReader(LineReader, Generic[Claim]):
         elif loop == IN_OTHER_PAYER and claim is not None and party and party.role == "payer":
             claim.other_payers[-1].adjudicated_on = self.period(e[2], e[3]).first
         elif loop == IN_ADJUDICATION and line is not None:
-            line[ADJUDICATIONS][-1].adjudicated_on = self.period(e[2], e[3]).first
+            line.adjudications[-1].adjudicated_on = self.period(e[2], e[3]).first
         else:
             raise self.unexpected("DTP is not allowed here.")
 
@@ -418,10 +409,10 @@ class ClaimReader(LineReader, Generic[Claim]):
         note = new_note(e[1], e[2])
         line = self.line
         if self.loop >= IN_LINE and line is not None and self.party is None:
-            notes = line[NOTES]
+            notes = line.notes
             if len(notes) >= MAX_REPEATS:
                 raise self.too_many("NTE segments")
-            line[NOTES] = (*notes, note)
+            line.notes = (*notes, note)
         elif self.loop == IN_CLAIM and self.claim is not None and self.party is None:
             if len(self.claim.notes) >= MAX_REPEATS:
                 raise self.too_many("NTE segments")
@@ -441,7 +432,7 @@ class ClaimReader(LineReader, Generic[Claim]):
         elif loop == IN_OTHER_PAYER and claim is not None and self.party is None:
             self.other_payer_amount(claim.other_payers[-1], qualifier, amount)
         elif loop == IN_ADJUDICATION and line is not None and qualifier == "EAF":
-            line[ADJUDICATIONS][-1].remaining = amount
+            line.adjudications[-1].remaining = amount
         elif loop != IN_LINE:
             raise self.unexpected("AMT is not allowed here.")
 
@@ -478,7 +469,7 @@ class ClaimReader(LineReader, Generic[Claim]):
         if loop == IN_OTHER_PAYER and claim is not None and self.party is None:
             target = claim.other_payers[-1].adjustments
         elif loop == IN_ADJUDICATION and line is not None:
-            target = line[ADJUDICATIONS][-1].adjustments
+            target = line.adjudications[-1].adjustments
         else:
             raise self.unexpected("CAS belongs to an other-payer or line adjudication loop.")
         if not e[1] or not e[2]:

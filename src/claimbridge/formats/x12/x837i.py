@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 from claimbridge.formats.x12 import values837
-from claimbridge.formats.x12.construct import fast_constructor
+from claimbridge.formats.x12.construct import draft_class, fast_constructor
 from claimbridge.formats.x12.drafts837 import PAD
 from claimbridge.formats.x12.errors import BalanceMismatch, MissingSegment, Position
 from claimbridge.formats.x12.guides837 import INSTITUTIONAL, accept_guide
@@ -218,14 +218,8 @@ class InstitutionalClaim:
         return reference_value(self.references, "EA")
 
 
-new_institutional_line = fast_constructor(InstitutionalServiceLine)
+_LINE_DRAFT = draft_class(InstitutionalServiceLine)
 new_institutional_claim = fast_constructor(InstitutionalClaim)
-
-# A line being read: InstitutionalServiceLine's fields, in order, at their defaults.
-_LINE_TEMPLATE: list[Any] = [
-    0, "", None, None, "units", "", "", (), "", None, None,
-    None, (), (), (), None, (), (),
-]  # fmt: skip
 
 
 class InstitutionalReader(ClaimReader[InstitutionalClaim]):
@@ -235,10 +229,10 @@ class InstitutionalReader(ClaimReader[InstitutionalClaim]):
     other_payer_roles = _OTHER_PAYER_ROLES
     line_roles = _LINE_ROLES
     skipped = _SKIPPED
-    line_template = _LINE_TEMPLATE
     service_id = "SV2"
     max_lines = 999
-    new_line = staticmethod(new_institutional_line)
+    line_record = InstitutionalServiceLine
+    line_draft = _LINE_DRAFT
 
     def segment_handlers(self) -> dict[str, Callable[[list[str]], Any]]:
         handlers = super().segment_handlers()
@@ -280,20 +274,20 @@ class InstitutionalReader(ClaimReader[InstitutionalClaim]):
         units = values837.decimal(e[5])
         if units is None:
             raise self.invalid("SV205 (units) must be a number.", 5)
-        line[1] = e[1]
-        line[2] = self.money(e[3], 3)
-        line[3] = units
-        line[4] = _UNIT_KINDS.get(e[4], e[4])
+        line.revenue_code = e[1]
+        line.charge = self.money(e[3], 3)
+        line.units = units
+        line.unit_kind = _UNIT_KINDS.get(e[4], e[4])
         if e[2]:
             parts = e[2].split(self.separator) + PAD
             if not parts[1]:
                 self.flag(self.missing("SV202 needs the code system and the procedure code.", 2, 2))
-            line[5] = parts[1]
-            line[6] = parts[0]
-            line[7] = tuple(modifier for modifier in parts[2:6] if modifier)
-            line[8] = parts[6]
-        line[9] = self.money(e[6], 6) if e[6] else None
-        line[10] = self.money(e[7], 7) if e[7] else None
+            line.procedure = parts[1]
+            line.code_system = parts[0]
+            line.modifiers = tuple(modifier for modifier in parts[2:6] if modifier)
+            line.description = parts[6]
+        line.rate = self.money(e[6], 6) if e[6] else None
+        line.non_covered = self.money(e[7], 7) if e[7] else None
 
     def build_claim(self, draft: ClaimDraft) -> InstitutionalClaim:
         h, admission = draft.fields, draft.values or ("", "", "")

@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from claimbridge.formats.x12 import values837
-from claimbridge.formats.x12.construct import fast_constructor
+from claimbridge.formats.x12.construct import draft_class, fast_constructor
 from claimbridge.formats.x12.drafts837 import PAD
 from claimbridge.formats.x12.errors import (
     BalanceMismatch,
@@ -248,14 +248,8 @@ class ProfessionalClaim:
         return Money(sum(line.charge.cents for line in self.lines))
 
 
-new_service_line = fast_constructor(ServiceLine)
+_LINE_DRAFT = draft_class(ServiceLine)
 new_professional_claim = fast_constructor(ProfessionalClaim)
-
-# A line being read: ServiceLine's fields, in order, at their defaults.
-_LINE_TEMPLATE: list[Any] = [
-    0, "", None, None, "units", "HC", (), "", "", (), False, False, False,
-    None, (), (), (), None, (), (),
-]  # fmt: skip
 
 
 class ProfessionalReader(ClaimReader[ProfessionalClaim]):
@@ -266,9 +260,9 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
     line_roles = LINE_ROLES
     skipped = _SKIPPED
     diagnosis_qualifiers = DIAGNOSIS_QUALIFIERS
-    line_template = _LINE_TEMPLATE
     service_id = "SV1"
-    new_line = staticmethod(new_service_line)
+    line_record = ServiceLine
+    line_draft = _LINE_DRAFT
 
     def __init__(self, context: TransactionContext) -> None:
         super().__init__(context)
@@ -326,18 +320,16 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
             pointers, highest = self.pointer_cache[e[7]]
         except KeyError:
             pointers, highest = self.pointers(e[7])
-        # Fields 1 to 9 of the line, in one store.
-        line[1:10] = (
-            procedure[1],
-            charge,
-            units,
-            line[4] if e[3] == "UN" else UNIT_KINDS.get(e[3], e[3]),
-            procedure[0],
-            procedure[2],
-            procedure[3],
-            e[5],
-            pointers,
-        )
+        line.procedure = procedure[1]
+        line.charge = charge
+        line.units = units
+        if e[3] != "UN":
+            line.unit_kind = UNIT_KINDS.get(e[3], e[3])
+        line.code_system = procedure[0]
+        line.modifiers = procedure[2]
+        line.description = procedure[3]
+        line.place_of_service = e[5]
+        line.diagnosis_pointers = pointers
         claim = self.claim
         if claim is not None:
             claim.line_cents += charge.cents
@@ -345,9 +337,9 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
                 self.pointer_past_diagnoses()
         if n > 9:
             e = segment + PAD[: 13 - n]
-            line[10] = e[9] == "Y"
-            line[11] = e[11] == "Y"
-            line[12] = e[12] == "Y"
+            line.emergency = e[9] == "Y"
+            line.epsdt = e[11] == "Y"
+            line.family_planning = e[12] == "Y"
 
     def units(self, text: str) -> Decimal:
         """SV104: the units or minutes, a number."""
