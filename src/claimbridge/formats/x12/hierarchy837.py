@@ -321,28 +321,16 @@ class HierarchyReader:
 
     # -- name loops ---------------------------------------------------------------------
 
-    def level_party(self, e: list[str], code: str) -> None:
-        """An ``NM1`` in the header or a hierarchy level (not in a claim)."""
+    def level_roles(self) -> tuple[dict[str, str], list[PartyDraft]]:
+        """NM101 to role for the header or hierarchy level being read, and its name loops."""
         loop = self.loop
         if loop == IN_BILLING:
-            roles, owner = _BILLING_ROLES, self.billing_parties
-        elif loop == IN_SUBSCRIBER:
-            roles, owner = _SUBSCRIBER_ROLES, self.subscriber_parties
-        elif loop == IN_PATIENT:
-            roles, owner = _PATIENT_ROLES, self.patient_parties
-        else:
-            roles, owner = _HEADER_ROLES, self.header
-        role = roles.get(code)
-        if role is None:
-            raise self.invalid("NM101 names a party this loop does not have.", 1)
-        self.add_party(owner, role, e, self.billing_taxonomy if role == "billing_provider" else "")
-
-    def add_party(self, owner: list[PartyDraft], role: str, e: list[str], taxonomy: str) -> None:
-        for draft in owner:
-            if draft.role == role:
-                raise self.unexpected("This name loop appears more than once.")
-        self.party = PartyDraft(role, e, taxonomy)
-        owner.append(self.party)
+            return _BILLING_ROLES, self.billing_parties
+        if loop == IN_SUBSCRIBER:
+            return _SUBSCRIBER_ROLES, self.subscriber_parties
+        if loop == IN_PATIENT:
+            return _PATIENT_ROLES, self.patient_parties
+        return _HEADER_ROLES, self.header
 
     def on_n3(self, segment: list[str]) -> None:
         party = self.party

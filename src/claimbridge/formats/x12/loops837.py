@@ -27,6 +27,7 @@ from claimbridge.formats.x12.drafts837 import (
     PAD,
     ClaimDraft,
     OtherPayerDraft,
+    PartyDraft,
 )
 from claimbridge.formats.x12.errors import ElementInvalid
 from claimbridge.formats.x12.hierarchy837 import (
@@ -290,25 +291,31 @@ class ClaimReader(LineReader, Generic[Claim]):
             raise self.missing("NM102 (entity type qualifier) is required.", 2)
         loop = self.loop
         if loop < IN_CLAIM:
-            self.level_party(e, code)
-            return
-        claim = self.claim
-        assert claim is not None  # noqa: S101 - claim loops are entered only after CLM
-        if loop == IN_CLAIM:
-            roles, owner = self.claim_roles, claim.parties
-        elif loop == IN_OTHER_PAYER:
-            roles, owner = self.other_payer_roles, claim.other_payers[-1].parties
+            roles, owner = self.level_roles()
         else:
-            line = self.line
-            assert line is not None  # noqa: S101 - line loops are entered only after LX
-            roles = self.line_roles
-            owner = line.providers or []
-            line.providers = owner
-            self.loop = IN_LINE
+            claim = self.claim
+            assert claim is not None  # noqa: S101 - claim loops are entered only after CLM
+            if loop == IN_CLAIM:
+                roles, owner = self.claim_roles, claim.parties
+            elif loop == IN_OTHER_PAYER:
+                roles, owner = self.other_payer_roles, claim.other_payers[-1].parties
+            else:
+                line = self.line
+                assert line is not None  # noqa: S101 - line loops are entered only after LX
+                roles = self.line_roles
+                owner = line.providers or []
+                line.providers = owner
+                self.loop = IN_LINE
         role = roles.get(code)
         if role is None:
             raise self.invalid("NM101 names a party this loop does not have.", 1)
-        self.add_party(owner, role, e, "")
+        for draft in owner:
+            if draft.role == role:
+                raise self.unexpected("This name loop appears more than once.")
+        # The billing provider's taxonomy (PRV) may come before its name.
+        taxonomy = self.billing_taxonomy if role == "billing_provider" else ""
+        self.party = party = PartyDraft(role, e, taxonomy)
+        owner.append(party)
 
     # -- segments whose owner depends on the loop ----------------------------------------
 
