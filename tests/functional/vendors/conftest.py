@@ -8,13 +8,18 @@ what happens *after* the workflow; the workflow's own tests go through
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
+import typer.testing
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +29,9 @@ from claimbridge.clock import FixedClock
 from claimbridge.crypto.files import SealedFiles
 from claimbridge.crypto.keyring import Keyring
 from claimbridge.crypto.providers.local import MIN_SCRYPT_N, LocalKeyProvider
+from claimbridge.storage import migrate
 from claimbridge.storage.blobs import BlobStore
+from claimbridge.storage.db import make_engine
 from claimbridge.storage.orgs import (
     Engagement,
     EngagementStatus,
@@ -40,8 +47,27 @@ from claimbridge.storage.vendors import (
     BusinessAssociateAgreement,
 )
 from claimbridge.vendors.questionnaires import latest
+from tests.conftest import empty_database_url
 
 NOW = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+
+
+@functools.cache
+def _command_of(app: typer.Typer) -> Any:
+    return typer.main.get_command(app)
+
+
+@pytest.fixture(autouse=True)
+def _cli_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``CliRunner.invoke`` runs the ``claimbridge`` command tree built once, not anew each time.
+
+    Typer turns the whole app into its click commands at every ``invoke``
+    (about 75 ms for ``claimbridge``), work the real CLI does once per process.
+    The same commands run, parsed the same way; ``monkeypatch`` fails loudly
+    should typer stop looking the tree up by this name.
+    """
+    monkeypatch.setattr(typer.testing, "_get_command", _command_of)
+
 
 _KIND_OF_ROLE = {
     Role.PRACTICE_ADMIN: OrgKind.PRACTICE,
@@ -131,11 +157,39 @@ class VendorWorld:
             return engagement.id
 
 
+@contextmanager
+def own_database(request: pytest.FixtureRequest, folder: Path) -> Iterator[Engine]:
+    """A migrated database of ``request.param``'s backend that no other module sees.
+
+    For a module-scoped ``engine`` that overrides the run's shared one, where
+    what a test does reaches every row of a table, such as the watcher's
+    sweep of every engagement: on the shared database that is all the
+    engagements the run's earlier tests left.
+    """
+    engine = make_engine(empty_database_url(str(request.param), folder, request))
+    try:
+        migrate.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def vendor_world(engine: Engine, tmp_path: Path) -> Iterator[VendorWorld]:
+    with open_vendor_world(engine, tmp_path) as world:
+        yield world
+
+
+@contextmanager
+def open_vendor_world(engine: Engine, folder: Path) -> Iterator[VendorWorld]:
+    """A new world on ``engine``, its root key and blobs in ``folder``.
+
+    ``vendor_world`` gives each test one; a module whose tests only read what
+    one world holds may share one (``scope="module"``) and build it once.
+    """
     clock = FixedClock(NOW)
     provider = LocalKeyProvider.create(
-        tmp_path / "root.key", "correct horse battery staple", scrypt_n=MIN_SCRYPT_N
+        folder / "root.key", "correct horse battery staple", scrypt_n=MIN_SCRYPT_N
     )
     keyring = Keyring(provider, clock=clock)
     sessions = sessionmaker(engine, expire_on_commit=False)
@@ -169,14 +223,16 @@ def vendor_world(engine: Engine, tmp_path: Path) -> Iterator[VendorWorld]:
                 session.add(UserRole(user_id=user.id, role=role.value))
                 users[(org.id, role)] = user.id
         ids = {name: org.id for name, org in orgs.items()}
-    blobs = tmp_path / "blobs"
-    yield VendorWorld(
-        sessions=sessions,
-        keyring=keyring,
-        files=SealedFiles(BlobStore(blobs), keyring),
-        clock=clock,
-        blobs=blobs,
-        users=users,
-        **ids,
-    )
-    keyring.close()
+    blobs = folder / "blobs"
+    try:
+        yield VendorWorld(
+            sessions=sessions,
+            keyring=keyring,
+            files=SealedFiles(BlobStore(blobs), keyring),
+            clock=clock,
+            blobs=blobs,
+            users=users,
+            **ids,
+        )
+    finally:
+        keyring.close()

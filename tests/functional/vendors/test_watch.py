@@ -1,9 +1,11 @@
 """The watcher: lapses recorded with nobody asking, reminders once per deadline and lead
 time, and notices delivered, to a real HTTPS webhook and a real STARTTLS mail server.
 
-The database is shared by the run's tests, and a sweep covers every engagement in it:
-each test looks at its own engagement only, and clears the outbox of notices other
-tests left before it counts deliveries.
+A sweep covers every engagement in the database, so this module has a database of its
+own (per backend; ``engine`` below): on the run's shared one, each sweep would also
+refresh every engagement all earlier tests left. The module's tests share it: each test
+looks at its own engagement only, and clears the outbox of notices other tests left
+before it counts deliveries.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 
 from claimbridge.config import Settings, load_settings
 from claimbridge.errors import ConfigError
@@ -42,7 +44,8 @@ from claimbridge.vendors.notify import (
     notifier_from,
 )
 from claimbridge.vendors.watch import Watcher, sweep
-from tests.functional.vendors.conftest import VendorWorld
+from tests.conftest import BACKENDS
+from tests.functional.vendors.conftest import VendorWorld, own_database
 from tests.functional.vendors.gatekit import (
     engagement,
     engagement_without_baa,
@@ -52,6 +55,18 @@ from tests.functional.vendors.gatekit import (
 )
 
 SECRET = b"a shared webhook secret of 32 b."
+POLL_SECONDS = 0.01
+"""How often the test servers' loops look for ``shutdown``: socketserver's default of half
+a second is what closing each server would otherwise wait."""
+
+
+@pytest.fixture(scope="module", params=BACKENDS, ids=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """This module's own migrated database on each backend (``vendor_world`` builds on it)."""
+    with own_database(request, tmp_path_factory.mktemp("watch")) as engine:
+        yield engine
 
 
 def _sweep(w: VendorWorld, **settings: Any) -> Any:
@@ -334,7 +349,7 @@ def https_receiver(folder: Path) -> Iterator[Receiver]:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.socket = _server_tls(cert, key).wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     receiver.url = f"https://127.0.0.1:{server.server_address[1]}/claimbridge/notices"
     try:
@@ -538,7 +553,7 @@ def smtp_server(folder: Path, *, offer_starttls: bool = True) -> Iterator[MailSe
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     try:
         yield state

@@ -156,11 +156,14 @@ class ClaimReader(LineReader, Generic[Claim]):
     ) -> Iterator[Claim]:
         # One dict lookup and one call per segment: the handler returns a
         # finished claim, the end of the set, or (nearly always) None.
-        get = self.handlers.get
-        unknown = self.on_unknown
+        handlers = self.handlers
         for batch in batches:
             for segment in batch:
-                finished = get(segment[0], unknown)(segment)
+                try:
+                    handler = handlers[segment[0]]
+                except KeyError:
+                    handler = self.on_unknown
+                finished = handler(segment)
                 if finished is not None:
                     if finished is _END and stop is not None:
                         stop(segment)
