@@ -57,7 +57,6 @@ class LineReader(HierarchyReader):
         super().__init__(context)
         self.claim: ClaimDraft | None = None
         self.line: Any = None
-        self.line_served = False
 
     def on_service(self, segment: list[str]) -> None:
         """The guide's service segment (``service_id``: SV1 or SV2)."""
@@ -80,11 +79,10 @@ class LineReader(HierarchyReader):
                 raise self.invalid("LX01 must be the line number.", 1) from None
             self.line = self.line_draft(int(number))
         self.party = None
-        self.line_served = False
         self.loop = IN_LINE
 
     def end_line(self, line: Any) -> Any:
-        if not self.line_served:
+        if line.charge is None:  # the service segment sets the charge
             raise self.absent("A service line (LX) has no service segment (SV1, SV2).")
         # Dates, references and notes are tuples already; the loops below a
         # line are drafts until now.

@@ -32,6 +32,7 @@ from claimbridge.formats.x12.drafts837 import (
 from claimbridge.formats.x12.errors import ElementInvalid
 from claimbridge.formats.x12.hierarchy837 import (
     IN_ADJUDICATION,
+    IN_BILLING,
     IN_CLAIM,
     IN_DRUG,
     IN_LINE,
@@ -315,8 +316,10 @@ class ClaimReader(LineReader, Generic[Claim]):
         for draft in owner:
             if draft.role == role:
                 raise self.unexpected("This name loop appears more than once.")
-        # The billing provider's taxonomy (PRV) may come before its name.
-        taxonomy = self.billing_taxonomy if role == "billing_provider" else ""
+        # The billing provider's taxonomy (PRV, 2000A) comes before its name.
+        taxonomy = (
+            self.billing_taxonomy if loop == IN_BILLING and role == "billing_provider" else ""
+        )
         self.party = party = PartyDraft(role, e, taxonomy)
         owner.append(party)
 

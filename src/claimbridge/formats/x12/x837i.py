@@ -265,9 +265,8 @@ class InstitutionalReader(ClaimReader[InstitutionalClaim]):
 
     def on_service(self, segment: list[str]) -> None:
         line = self.line
-        if line is None or self.line_served or self.loop != IN_LINE:
+        if line is None or line.charge is not None or self.loop != IN_LINE:
             raise self.unexpected("SV2 belongs right after LX, once per service line.")
-        self.line_served = True
         e = segment + PAD
         if not e[1]:
             raise self.missing("SV201 (revenue code) is required.", 1)

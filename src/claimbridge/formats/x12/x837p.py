@@ -299,9 +299,8 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
 
     def on_service(self, segment: list[str]) -> None:
         line = self.line
-        if line is None or self.line_served or self.loop != IN_LINE:
+        if line is None or line.charge is not None or self.loop != IN_LINE:
             raise self.unexpected("SV1 belongs right after LX, once per service line.")
-        self.line_served = True
         n = len(segment)
         e = segment if n > 7 else segment + PAD[: 8 - n]
         try:

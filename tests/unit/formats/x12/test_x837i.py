@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 from decimal import Decimal
 
+from claimbridge.formats.x12 import x837i, x837p
 from claimbridge.formats.x12.envelope import Outcome
 from claimbridge.formats.x12.errors import (
     BalanceMismatch,
@@ -14,7 +15,7 @@ from claimbridge.formats.x12.errors import (
     UnexpectedSegment,
 )
 from claimbridge.formats.x12.x837i import InstitutionalClaim, read_837, read_837i
-from claimbridge.formats.x12.x837p import ProfessionalClaim
+from claimbridge.formats.x12.x837p import ProfessionalClaim, read_837p
 from claimbridge.types import Money, ServicePeriod
 from tests.unit.formats.x12.samples import document
 from tests.unit.formats.x12.test_x837p import BILLING, CLAIM, HEADER, PATIENT, SUBSCRIBER
@@ -148,3 +149,28 @@ def test_read_837_reads_both_kinds_by_their_guide() -> None:
     assert [type(claim) for claim in read_837(data)] == [ProfessionalClaim]
     data = document(SET, set_id="837", guide="005010X223A2", functional_id="HC")
     assert [type(claim) for claim in read_837(data)] == [InstitutionalClaim]
+
+
+def test_readers_keep_few_enough_attributes_for_shared_key_instances(monkeypatch) -> None:
+    # CPython 3.11 keeps at most 30 attribute names in a class's shared keys;
+    # an instance with more gets a dict of its own, and every ``self.``
+    # lookup in the hot loop slows (3% of a whole 837P read, measured with
+    # callgrind). A new reader attribute must not cross that line unnoticed.
+    seen: list[object] = []
+    for reader in (x837i.InstitutionalReader, x837p.ProfessionalReader):
+        original = reader.claims
+
+        def claims(self, *args, _original=original):  # type: ignore[no-untyped-def]
+            yield from _original(self, *args)
+            seen.append(self)
+
+        monkeypatch.setattr(reader, "claims", claims)
+    read(SET)
+    professional = HEADER + BILLING + SUBSCRIBER + PATIENT + CLAIM
+    list(read_837p(document(professional, set_id="837", guide="005010X222A1", functional_id="HC")))
+    assert {type(reader).__name__ for reader in seen} == {
+        "InstitutionalReader",
+        "ProfessionalReader",
+    }
+    for reader in seen:
+        assert len(vars(reader)) < 30, sorted(vars(reader))
