@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import ssl
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import typer.main
+import typer.testing
 from sqlalchemy import Engine
 
 from claimbridge.api.app import create_app
@@ -77,3 +81,20 @@ def running_server(server_data_dir: Settings, engine: Engine) -> Iterator[Runnin
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+
+
+@functools.cache
+def _command_of(app: typer.Typer) -> Any:
+    return typer.main.get_command(app)
+
+
+@pytest.fixture(autouse=True)
+def _cli_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``CliRunner.invoke`` runs the ``claimbridge`` command tree built once, not anew each time.
+
+    Typer turns the whole app into its click commands at every ``invoke``
+    (about 75 ms for ``claimbridge``), work the real CLI does once per process.
+    The same commands run, parsed the same way; ``monkeypatch`` fails loudly
+    should typer stop looking the tree up by this name.
+    """
+    monkeypatch.setattr(typer.testing, "_get_command", _command_of)

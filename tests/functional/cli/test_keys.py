@@ -160,8 +160,10 @@ def test_root_key_rotation_rewraps_every_kek_and_destroys_the_old_root(data_dir:
     assert _readable(data_dir)[RIVERSIDE] == (30, 30)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def prefork(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefork]:
+    """The forking process, started with the module's first test (``autouse``), so that it
+    imports claimbridge while the tests before the rotation test run."""
     forks = Prefork(stderr=tmp_path_factory.mktemp("prefork") / "stderr")
     yield forks
     forks.close()

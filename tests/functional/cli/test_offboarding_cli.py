@@ -10,6 +10,7 @@ public key. On SQLite and PostgreSQL, each on its own copy of the demo.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from claimbridge.cli import offboarding as offboarding_command
 from claimbridge.cli.main import app
 from claimbridge.config import load_settings
+from claimbridge.crypto.passphrase import MIN_SCRYPT_N
 from claimbridge.demo.accounts import KEYSTONE, RIVERSIDE, SUMMIT
 from claimbridge.storage.claims import Claim
 from claimbridge.storage.clinical import Patient
@@ -30,6 +33,23 @@ from claimbridge.storage.orgs import Engagement, Organisation
 from tests.functional.demo_instances import DemoInstances
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _packages_sealed_cheaply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``terminate`` seals the return package at scrypt's least cost, not the default.
+
+    The default (n = 2^17, 128 MiB) takes about half a second each time the
+    package is sealed or opened, three times here; the package records its
+    cost, and ``unpack`` derives the key at whatever cost that is. Nothing
+    here is about the cost: the API's offboarding test seals at the default,
+    and the format's own tests check the cost bounds.
+    """
+    monkeypatch.setattr(
+        offboarding_command,
+        "export_return_package",
+        functools.partial(offboarding_command.export_return_package, scrypt_n=MIN_SCRYPT_N),
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +71,7 @@ def demo(
     demo_instances: DemoInstances,
 ) -> Demo:
     instance = demo_instances.copy(
-        backend, tmp_path / "data", request, demo=["--patients", "12", "--json"]
+        backend, tmp_path / "data", request, demo=["--patients", "4", "--json"]
     )
     overrides: dict[str, Any] = {}
     if instance.database_url is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -21,10 +22,19 @@ runner = CliRunner()
 CLAIMBRIDGE = [sys.executable, "-m", "claimbridge"]
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``claimbridge init`` run once for the module (its root key at the default cost)."""
+    root = tmp_path_factory.mktemp("serve") / "data"
     assert runner.invoke(app, ["init", "--data-dir", str(root)]).exit_code == 0
+    return root
+
+
+@pytest.fixture
+def data_dir(initialised: Path, tmp_path: Path) -> Path:
+    """A private copy of what ``init`` left, file modes and all, for the test to damage."""
+    root = tmp_path / "data"
+    shutil.copytree(initialised, root, symlinks=True)
     return root
 
 

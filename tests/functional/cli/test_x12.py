@@ -16,6 +16,7 @@ from tests.unit.formats.x12.samples import CONFORMANCE
 
 runner = CliRunner()
 
+
 VALID_837P = CONFORMANCE / "badx12/edi/X222-commercial-health-insurance.edi"
 VALID_835 = CONFORMANCE / "badx12/edi/X221-multiple-claims-single-check.edi"
 REJECTED_837P = CONFORMANCE / "imsweb-x12-parser/837_5010/x12_bad_valid_code.txt"

@@ -3,23 +3,20 @@
 ``vendor_world.open_engagement`` writes an engagement straight into its
 tables (BAA signed, assessment approved) and runs the gate, for tests of
 what happens *after* the workflow; the workflow's own tests go through
-``vendors/``.
+``vendors/``. ``open_vendor_world`` makes a world for a module to share, and
+``own_database`` a database for a module to keep to itself.
 """
 
 from __future__ import annotations
 
-import functools
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import typer.main
-import typer.testing
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,23 +47,6 @@ from claimbridge.vendors.questionnaires import latest
 from tests.conftest import empty_database_url
 
 NOW = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
-
-
-@functools.cache
-def _command_of(app: typer.Typer) -> Any:
-    return typer.main.get_command(app)
-
-
-@pytest.fixture(autouse=True)
-def _cli_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``CliRunner.invoke`` runs the ``claimbridge`` command tree built once, not anew each time.
-
-    Typer turns the whole app into its click commands at every ``invoke``
-    (about 75 ms for ``claimbridge``), work the real CLI does once per process.
-    The same commands run, parsed the same way; ``monkeypatch`` fails loudly
-    should typer stop looking the tree up by this name.
-    """
-    monkeypatch.setattr(typer.testing, "_get_command", _command_of)
 
 
 _KIND_OF_ROLE = {
@@ -159,12 +139,12 @@ class VendorWorld:
 
 @contextmanager
 def own_database(request: pytest.FixtureRequest, folder: Path) -> Iterator[Engine]:
-    """A migrated database of ``request.param``'s backend that no other module sees.
+    """A new migrated database of the backend ``request.param`` names, for one module.
 
-    For a module-scoped ``engine`` that overrides the run's shared one, where
-    what a test does reaches every row of a table, such as the watcher's
-    sweep of every engagement: on the shared database that is all the
-    engagements the run's earlier tests left.
+    For a module-scoped ``engine`` in place of the run's shared one, where a
+    test's work reaches every row of a table (the watcher sweeps every
+    engagement): on the shared database, that is every row the run's earlier
+    tests left, and the work grows with the run.
     """
     engine = make_engine(empty_database_url(str(request.param), folder, request))
     try:

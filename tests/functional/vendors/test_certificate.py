@@ -155,16 +155,18 @@ ENVELOPE_VALUES = {("value", ".key_id"), ("value", ".kind"), ("value", ".signatu
 def flipped_bytes(raw: bytes) -> list[int]:
     """Offsets to flip in ``raw``: a sample that reaches every field and every kind of byte.
 
-    Flipping all of a certificate's ~5,000 bytes twice took seconds for what a
-    sample shows as well. The certificate is cut into its JSON pieces (checked
-    to join back into exactly ``raw``) and classed by ``_pieces``. For every
-    class, the first and the last piece of it (the first and last element of a
-    list) is flipped at its first two and last two bytes and in its middle: so
-    each key, each value's opening and closing quote and first and last
-    character, each number, ``true``, and every structural byte in each
-    object and list. The envelope's ``key_id``, ``kind`` and ``signature`` are
-    flipped at every byte (the signature's last digits have base64's spare
-    bits). The file's first and last byte are pieces of their own.
+    Flipping every one of a certificate's ~4,800 bytes twice took seconds and
+    shows no more than this sample (~900 bytes). The certificate is cut into
+    its JSON pieces (checked to join back into exactly ``raw``) and classed by
+    ``_pieces``. Of every class, the first and the last piece (so the first and
+    last element of each list) is flipped at its first two and last two bytes
+    and in its middle: each key and each value at its opening and closing
+    quote, first and last character and middle, each number and ``true``, and
+    every kind of structural byte of every object and list (its brackets, the
+    colon after each key, the comma before each key and between elements).
+    The envelope's ``key_id``, ``kind`` and ``signature`` are flipped at every
+    byte (base64 has spare bits in the signature's last digits). The file's
+    first and last byte are pieces of their own.
     """
     pieces = list(_pieces(json.loads(raw), ""))
     assert b"".join(piece for _, piece in pieces) == raw
@@ -207,7 +209,6 @@ def test_any_changed_byte_fails_verification(s: Shredded) -> None:
         "certificate.key_id",
         "certificate.signature",
     }
-    assert len(sample) < len(raw) // 2  # a sample, not every byte
 
 
 def test_a_pretty_printed_or_reordered_copy_does_not_verify(s: Shredded) -> None:

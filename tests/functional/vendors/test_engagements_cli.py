@@ -7,6 +7,7 @@ whose BAA is not yet recorded. The commands use the real clock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -37,7 +38,7 @@ from claimbridge.storage.vendors import (
 )
 from claimbridge.vendors.questionnaires import latest
 from tests.functional.demo_instances import DemoInstances
-from tests.functional.prefork import Prefork
+from tests.functional.prefork import Ended, Prefork
 from tests.functional.vendors.gatekit import PDF
 
 runner = CliRunner()
@@ -282,23 +283,55 @@ def _lapse_an_hour_ago(instance: Instance) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def forks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefork]:
     """``claimbridge serve`` as a process of its own, forked from one interpreter for both
-    backends, so the seconds of imports before the command starts are paid once."""
+    backends, so the seconds of imports before the command starts are paid once.
+
+    Started with the module's first test (``autouse``): the forking process imports
+    while the tests before the serve tests run.
+    """
     prefork = Prefork(stderr=tmp_path_factory.mktemp("prefork") / "stderr")
     yield prefork
     prefork.close()
 
 
-def _first_line(path: Path, forks: Prefork, pid: int) -> str:
-    """The first line the process writes to ``path`` (its stdout), once written."""
-    deadline = time.monotonic() + 60
-    while b"\n" not in (written := path.read_bytes() if path.exists() else b""):
-        assert forks.poll(pid) is None, "serve ended before it printed its address"
-        assert time.monotonic() < deadline, "serve never printed its address"
-        time.sleep(0.01)  # waiting for another process, not for time to pass
-    return written.split(b"\n", 1)[0].decode()
+@dataclass
+class Served:
+    """``claimbridge serve`` forked by ``forks``: its output files, and how it ended."""
+
+    forks: Prefork
+    pid: int
+    stdout: Path
+    stderr: Path
+    ended: Ended | None = None
+
+    def running(self) -> bool:
+        if self.ended is None:
+            self.ended = self.forks.poll(self.pid)
+        return self.ended is None
+
+    def first_line(self) -> str:
+        """The first line written to stdout, once it is there."""
+        deadline = time.monotonic() + 60
+        while b"\n" not in (out := self.stdout.read_bytes() if self.stdout.exists() else b""):
+            assert self.running(), self.output()
+            assert time.monotonic() < deadline, "serve never printed its address"
+            time.sleep(0.01)  # waiting for another process, not for time to pass
+        return out.split(b"\n", 1)[0].decode()
+
+    def output(self) -> str:
+        """What it wrote so far, for a failure's message."""
+        return "".join(p.read_text()[-3000:] for p in (self.stdout, self.stderr) if p.exists())
+
+    def stop(self) -> Ended:
+        """SIGTERM, as an init system stops it; how it ended."""
+        if self.running():
+            with contextlib.suppress(ProcessLookupError):  # it may end meanwhile
+                os.kill(self.pid, signal.SIGTERM)
+            self.ended = self.forks.wait(self.pid, timeout=30)
+        assert self.ended is not None
+        return self.ended
 
 
 def test_serve_runs_the_watcher_which_records_a_lapse_nobody_asked_about(
@@ -308,22 +341,17 @@ def test_serve_runs_the_watcher_which_records_a_lapse_nobody_asked_about(
     stdout, stderr = tmp_path / "serve.out", tmp_path / "serve.err"
     # The forking process began before this test set its database: say it.
     env = {"CLAIMBRIDGE_DATABASE_URL": os.environ.get("CLAIMBRIDGE_DATABASE_URL")}
-    pid = forks.start(
-        ["serve", "--data-dir", str(instance.data_dir), "--port", "0", "--json"],
-        env=env,
-        stdout=stdout,
-        stderr=stderr,
-    )
+    argv = ["serve", "--data-dir", str(instance.data_dir), "--port", "0", "--json"]
+    served = Served(forks, forks.start(argv, env=env, stdout=stdout, stderr=stderr), stdout, stderr)
     try:
-        assert json.loads(_first_line(stdout, forks, pid))["url"].startswith("https://")
+        assert json.loads(served.first_line())["url"].startswith("https://")
         deadline = time.monotonic() + 30
         while ("vendors:engagement:lapsed", "denied") not in instance.actions(instance.engagement):
-            assert forks.poll(pid) is None, stderr.read_text()[-3000:]
+            assert served.running(), served.output()
             assert time.monotonic() < deadline, "the watcher did not sweep"
             time.sleep(0.05)
     finally:
-        os.kill(pid, signal.SIGTERM)
-        ended = forks.wait(pid, timeout=30)
+        ended = served.stop()
     assert b"Traceback" not in stderr.read_bytes()
     # uvicorn stops gracefully, then re-raises the SIGTERM it caught.
     assert ended.killed_by == signal.SIGTERM or ended.status == 0, ended
