@@ -10,7 +10,10 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet 'uv>=0.4'
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
+	@# Compiled once here: where PYTHONDONTWRITEBYTECODE is set, every process
+	@# (and every subprocess a test starts) would otherwise compile it all again.
+	$(UV) run --no-sync python -m compileall -q src
 
 run: install
 	$(UV) run claimbridge init --data-dir $(DATA_DIR)

@@ -170,12 +170,11 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHSMToken]:
 KEY_PROVIDERS = ("local", "pkcs11")
 
 
-@pytest.fixture(params=KEY_PROVIDERS, ids=KEY_PROVIDERS)
-def key_provider(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[KeyProvider]:
-    """A fresh root key in each provider: a local key file, and a key in SoftHSM2."""
+def root_key(request: pytest.FixtureRequest, folder: Path) -> Iterator[KeyProvider]:
+    """A new root key in the provider ``request.param`` names: a file in ``folder``, or SoftHSM2."""
     if request.param == "local":
         yield LocalKeyProvider.create(
-            tmp_path / "root.key", "correct horse battery staple", scrypt_n=MIN_SCRYPT_N
+            folder / "root.key", "correct horse battery staple", scrypt_n=MIN_SCRYPT_N
         )
         return
     token: SoftHSMToken = request.getfixturevalue("softhsm")
@@ -189,6 +188,12 @@ def key_provider(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Key
         yield provider
     finally:
         provider.close()
+
+
+@pytest.fixture(params=KEY_PROVIDERS, ids=KEY_PROVIDERS)
+def key_provider(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[KeyProvider]:
+    """A fresh root key in each provider: a local key file, and a key in SoftHSM2."""
+    yield from root_key(request, tmp_path)
 
 
 @pytest.fixture

@@ -24,11 +24,13 @@ class Body(BaseModel):
     amount_cents: int
 
 
-@pytest.fixture
-def app(engine: Engine, tmp_path) -> FastAPI:  # type: ignore[no-untyped-def]
-    settings = load_settings(tmp_path, max_body_bytes=4096)
+@pytest.fixture(scope="module")
+def app(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """One app per backend for the module: the tests only send it requests."""
+    data_dir = tmp_path_factory.mktemp("data")
+    settings = load_settings(data_dir, max_body_bytes=4096)
     provider = LocalKeyProvider.create(
-        tmp_path / "root.key", "a test passphrase", scrypt_n=MIN_SCRYPT_N
+        data_dir / "root.key", "a test passphrase", scrypt_n=MIN_SCRYPT_N
     )
     keyring = Keyring(provider, clock=SystemClock())
     app = create_app(settings, engine=engine, keyring=keyring)

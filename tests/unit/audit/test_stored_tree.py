@@ -1,18 +1,23 @@
 """The stored Merkle tree: proofs from node rows, scheduled checkpoints, retention purges.
 
 Each test gets a fresh migrated database of each backend, since purges
-and checkpoints act on the whole log.
+and checkpoints act on the whole log. The migrations run once per backend,
+into a template no test touches; each test gets a copy of it (the SQLite
+file copied, on PostgreSQL ``CREATE DATABASE ... TEMPLATE``), which holds
+the same schema, triggers and all, as a database migrated afresh.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, event, func, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -56,10 +61,31 @@ READER = Actor(
 )
 
 
+@pytest.fixture(scope="module")
+def migrated() -> dict[str, str]:
+    """Per backend, the URL of this module's migrated template, made when first asked for."""
+    return {}
+
+
 @pytest.fixture
-def db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
-    engine = make_engine(empty_database_url(backend, tmp_path, request))
-    migrate.upgrade(engine)
+def db(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, migrated: dict[str, str]
+) -> Iterator[Engine]:
+    if backend not in migrated:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("template")
+        template = make_engine(empty_database_url(backend, folder, request))
+        migrate.upgrade(template)
+        template.dispose()  # no connection left: SQLite has folded its WAL in
+        migrated[backend] = template.url.render_as_string(hide_password=False)
+    url = make_url(migrated[backend])
+    if backend == "sqlite":
+        assert url.database is not None
+        copy = tmp_path / "claimbridge.db"
+        shutil.copyfile(url.database, copy)
+        engine = make_engine(url.set(database=str(copy)).render_as_string(hide_password=False))
+    else:
+        create = request.getfixturevalue("make_postgres_database")
+        engine = make_engine(create(template=url.database))
     yield engine
     engine.dispose()
 

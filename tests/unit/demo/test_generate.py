@@ -117,22 +117,25 @@ def test_same_arguments_give_identical_practice() -> None:
 
 def test_output_does_not_depend_on_the_interpreter_hash_seed() -> None:
     # Set or dict iteration over str leaking into the output would make two
-    # processes with different hash seeds disagree.
+    # processes with different hash seeds disagree: this one, and a child
+    # whose string hashes are seen to differ from this one's.
     script = (
         "import hashlib, datetime\n"
         "from claimbridge.demo.generate import generate_practice\n"
         "p = generate_practice(seed=7, patients=200, practice_key='demo',\n"
         "    start=datetime.date(2024, 1, 1), end=datetime.date(2024, 12, 31))\n"
-        "print(hashlib.sha256(repr(p).encode()).hexdigest())\n"
+        "print(hash('claimbridge'), hashlib.sha256(repr(p).encode()).hexdigest())\n"
     )
-    digests = set()
-    for hash_seed in ("1", "2"):
+    for hash_seed in ("1", "2"):  # the second only if this process runs with the first
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         result = subprocess.run(
             [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
         )
-        digests.add(result.stdout.strip())
-    assert digests == {hashlib.sha256(repr(_generate()).encode()).hexdigest()}
+        child_hash, digest = result.stdout.split()
+        if int(child_hash) != hash("claimbridge"):
+            break
+    assert int(child_hash) != hash("claimbridge")
+    assert digest == hashlib.sha256(repr(_generate()).encode()).hexdigest()
 
 
 def test_different_seeds_give_different_people() -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from claimbridge.errors import SchemaOutOfDate
 from claimbridge.storage import migrate
 from claimbridge.storage.db import make_engine
 from claimbridge.storage.models import Base
+from tests.conftest import empty_database_url
 
 EXPECTED_TABLES = {
     "organisations",
@@ -33,24 +37,47 @@ def test_history_has_exactly_one_head() -> None:
     assert len(migrate.heads()) == 1
 
 
-def test_upgrade_creates_every_table_on_an_empty_database(empty_db_url: str) -> None:
-    engine = make_engine(empty_db_url)
-    migrate.upgrade(engine)
-    tables = set(inspect(engine).get_table_names())
+@pytest.fixture(scope="module")
+def upgraded_engines() -> Iterator[dict[str, Engine]]:
+    engines: dict[str, Engine] = {}
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+
+
+@pytest.fixture
+def upgraded(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    upgraded_engines: dict[str, Engine],
+) -> Engine:
+    """An empty database of each backend, upgraded to the head once for the two tests below.
+
+    They only read it: which tables it has and which revision it is at, and
+    how it compares with the model.
+    """
+    if backend not in upgraded_engines:
+        folder: Path = tmp_path_factory.mktemp("upgraded")
+        engine = make_engine(empty_database_url(backend, folder, request))
+        assert inspect(engine).get_table_names() == []
+        migrate.upgrade(engine)
+        upgraded_engines[backend] = engine
+    return upgraded_engines[backend]
+
+
+def test_upgrade_creates_every_table_on_an_empty_database(upgraded: Engine) -> None:
+    tables = set(inspect(upgraded).get_table_names())
     assert tables >= EXPECTED_TABLES
-    assert migrate.current(engine) == migrate.heads()
-    engine.dispose()
+    assert migrate.current(upgraded) == migrate.heads()
 
 
-def test_model_matches_migrations_with_no_autogenerate_difference(empty_db_url: str) -> None:
-    engine = make_engine(empty_db_url)
-    migrate.upgrade(engine)
-    with engine.connect() as connection:
+def test_model_matches_migrations_with_no_autogenerate_difference(upgraded: Engine) -> None:
+    with upgraded.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "compare_server_default": True}
         )
         differences = compare_metadata(context, Base.metadata)
-    engine.dispose()
     assert differences == []
 
 

@@ -6,6 +6,7 @@ import base64
 import copy
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -20,10 +21,23 @@ FAST_N = local.MIN_SCRYPT_N  # tests only; the default is 2**17
 CONTEXT = b"claimbridge/kek/v1\x00tenant-a\x00" + (1).to_bytes(4, "big")
 
 
-@pytest.fixture
-def key_file(tmp_path: Path) -> Path:
-    path = tmp_path / "root.key"
+@pytest.fixture(scope="module")
+def made_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A key file as ``create`` writes it, made once: scrypt makes each one cost some 50 ms."""
+    path = tmp_path_factory.mktemp("made") / "root.key"
     LocalKeyProvider.create(path, PASSPHRASE, scrypt_n=FAST_N)
+    return path
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, made_key_file: Path) -> Path:
+    """The test's own copy of that key file, byte for byte and private like it, alone in its folder.
+
+    What ``create`` itself writes, and leaves in the folder, is checked on a
+    file made for the test (``test_key_file_is_written_private_...``).
+    """
+    path = tmp_path / "root.key"
+    shutil.copy2(made_key_file, path)
     return path
 
 
@@ -60,7 +74,9 @@ def test_provider_satisfies_the_protocol(key_file: Path) -> None:
     assert provider.provider_id.startswith("local:")
 
 
-def test_key_file_is_written_private_and_in_the_documented_shape(key_file: Path) -> None:
+def test_key_file_is_written_private_and_in_the_documented_shape(tmp_path: Path) -> None:
+    key_file = tmp_path / "root.key"
+    LocalKeyProvider.create(key_file, PASSPHRASE, scrypt_n=FAST_N)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     document = json.loads(key_file.read_text())
     assert document["format"] == "claimbridge-key-file"

@@ -112,12 +112,16 @@ def test_arbitrary_bytes_after_a_valid_header(name: str, data: bytes) -> None:
     exercise(READERS[name][0], HEADERS[name] + data)
 
 
+KINDS = st.sampled_from(["flip", "insert", "cut", "mark"])
+MARKS = st.sampled_from([b'"', b"\t", b",", b"\r", b"\n", b"*", b"0"])
+
+
 @st.composite
 def mutations(draw: st.DrawFn, original: bytes) -> bytes:
     data = bytearray(original)
     for _ in range(draw(st.integers(min_value=1, max_value=5))):
         at = draw(st.integers(min_value=0, max_value=len(data)))
-        kind = draw(st.sampled_from(["flip", "insert", "cut", "mark"]))
+        kind = draw(KINDS)
         if kind == "flip" and at < len(data):
             data[at] = draw(st.integers(min_value=0, max_value=255))
         elif kind == "insert":
@@ -125,13 +129,15 @@ def mutations(draw: st.DrawFn, original: bytes) -> bytes:
         elif kind == "cut":
             del data[at : at + draw(st.integers(min_value=1, max_value=120))]
         else:
-            data[at:at] = draw(st.sampled_from([b'"', b"\t", b",", b"\r", b"\n", b"*", b"0"]))
+            data[at:at] = draw(MARKS)
     return bytes(data)
+
+
+MUTATIONS = {name: mutations(original) for name, (_, original) in READERS.items()}
 
 
 @pytest.mark.parametrize("name", sorted(READERS))
 @settings(FUZZ)
 @given(data=st.data())
 def test_mutated_tables(name: str, data: st.DataObject) -> None:
-    read, original = READERS[name]
-    exercise(read, data.draw(mutations(original)))
+    exercise(READERS[name][0], data.draw(MUTATIONS[name]))

@@ -213,28 +213,35 @@ def test_any_mue_edits_read_back_equal(edits: list[MueEdit], delimiter: str) -> 
     assert list(read_mue(written(write_mue, edits, delimiter=delimiter))) == edits
 
 
+# Built once: a strategy built inside the composite is built, and checked,
+# again at every draw (``from_regex`` above all), which cost more than drawing.
+nonempty_words = words.filter(bool)
+maybe_npis = st.none() | st.from_regex(r"[12][0-9]{9}", fullmatch=True)
+maybe_dates = st.none() | dates
+exclusion_types = st.sampled_from(["1128a1", "1128a1   ", "1128Aa", "BRCH CIA"])
+maybe_waiver_states = st.none() | st.sampled_from(["NY", "TX"])
+
+
 @st.composite
 def exclusions(draw: st.DrawFn) -> Exclusion:
     (base,) = synthetic_exclusions(1, seed=draw(st.integers(0, 10_000)))
     entity = draw(st.booleans())
     excluded = draw(dates)
-    name = words.filter(bool)
+    name = nonempty_words
     return _replace(
         base,
         last_name="" if entity else draw(name),
         first_name=draw(words),
         middle_name=draw(words),
         business_name=draw(name) if entity else draw(words),
-        npi=draw(st.none() | st.from_regex(r"[12][0-9]{9}", fullmatch=True)),
-        birth_date=draw(st.none() | dates),
-        exclusion_type_raw=(
-            raw := draw(st.sampled_from(["1128a1", "1128a1   ", "1128Aa", "BRCH CIA"]))
-        ),
+        npi=draw(maybe_npis),
+        birth_date=draw(maybe_dates),
+        exclusion_type_raw=(raw := draw(exclusion_types)),
         exclusion_type=normalise_exclusion_type(raw),
         exclusion_date=excluded,
-        reinstatement_date=draw(st.none() | dates),
-        waiver_date=draw(st.none() | dates),
-        waiver_state=draw(st.none() | st.sampled_from(["NY", "TX"])),
+        reinstatement_date=draw(maybe_dates),
+        waiver_date=draw(maybe_dates),
+        waiver_state=draw(maybe_waiver_states),
     )
 
 

@@ -47,19 +47,24 @@ quantities = st.one_of(
 )
 
 
-@st.composite
-def npis(draw: st.DrawFn) -> str:
-    nine = draw(st.sampled_from("12")) + draw(st.text("0123456789", min_size=8, max_size=8))
+# Every strategy is built once, here: one built inside a composite is built,
+# and checked, again at every draw, which cost more than the drawing.
+
+
+def _with_check_digit(first: str, rest: str) -> str:
+    nine = first + rest
     return nine + check_digit(nine)
 
 
-@st.composite
-def diagnosis_codes(draw: st.DrawFn) -> str:
-    return (
-        draw(st.sampled_from(UPPER))
-        + draw(st.sampled_from("0123456789"))
-        + draw(st.text(ALNUM, min_size=1, max_size=5))
-    )
+npis = st.builds(
+    _with_check_digit, st.sampled_from("12"), st.text("0123456789", min_size=8, max_size=8)
+)
+diagnosis_codes = st.builds(
+    lambda letter, digit, rest: letter + digit + rest,
+    st.sampled_from(UPPER),
+    st.sampled_from("0123456789"),
+    st.text(ALNUM, min_size=1, max_size=5),
+)
 
 
 addresses = st.builds(
@@ -72,6 +77,9 @@ addresses = st.builds(
         st.text("0123456789", min_size=5, max_size=5), st.text("0123456789", min_size=9, max_size=9)
     ),
 )
+maybe_identifier = st.one_of(st.just(""), identifiers)
+maybe_address = st.one_of(st.none(), addresses)
+relationships = st.sampled_from(sorted(set(RELATIONSHIPS.values())))
 
 
 def provider(role: str, npi: str) -> Party:
@@ -82,10 +90,10 @@ def provider(role: str, npi: str) -> Party:
 def insured(draw: st.DrawFn) -> tuple[Subscriber, Patient | None, date]:
     payer = Party("payer", draw(names), id_kind="payer_id", identifier=draw(identifiers))
     member = draw(identifiers)
-    group = draw(st.one_of(st.just(""), identifiers))
+    group = draw(maybe_identifier)
     born = draw(births)
-    address = draw(st.one_of(st.none(), addresses))
-    code = draw(st.sampled_from(sorted(set(RELATIONSHIPS.values()))))
+    address = draw(maybe_address)
+    code = draw(relationships)
     first, last, gender = draw(names), draw(names), draw(genders)
     if code == "18":
         person = Party(
@@ -121,48 +129,60 @@ def insured(draw: st.DrawFn) -> tuple[Subscriber, Patient | None, date]:
     return Subscriber(holder, payer, "P", group_number=group), Patient(patient, code), born
 
 
+insureds = insured()
+diagnosis_lists = st.lists(diagnosis_codes, min_size=1, max_size=12)
+renderer_lists = st.lists(npis, min_size=1, max_size=2)
+line_counts = st.integers(min_value=1, max_value=5)
+days_after_birth = st.integers(min_value=0, max_value=30_000)
+lengths_of_stay = st.sampled_from([0, 0, 1, 5])
+drugs = st.one_of(
+    st.none(),
+    st.builds(
+        Drug,
+        st.text("0123456789", min_size=11, max_size=11),
+        quantities,
+        st.sampled_from(sorted(NDC_UNITS)),
+    ),
+)
+procedures = st.text(ALNUM, min_size=5, max_size=5)
+charges = st.integers(min_value=0, max_value=10**11).map(Money)
+modifier_lists = st.lists(st.text(ALNUM, min_size=2, max_size=2), max_size=4).map(tuple)
+pointer_lists = {
+    count: st.lists(
+        st.integers(min_value=1, max_value=count), min_size=1, max_size=4, unique=True
+    ).map(tuple)
+    for count in range(1, 13)
+}
+"""Diagnosis pointers for a claim of 1 to 12 diagnoses."""
+maybe_account = st.one_of(st.just(""), identifiers)
+maybe_tax_id = st.one_of(st.just(""), st.text("0123456789", min_size=9, max_size=9))
+maybe_referring = st.one_of(st.none(), npis)
+places_of_service = st.sampled_from(["11", "02", "10", "22", "81"])
+
+
 @st.composite
 def claims(draw: st.DrawFn, claim_id: str) -> ProfessionalClaim:
-    subscriber, patient, born = draw(insured())
-    diagnoses = draw(st.lists(diagnosis_codes(), min_size=1, max_size=12))
-    renderers = draw(st.lists(npis(), min_size=1, max_size=2))
-    count = draw(st.integers(min_value=1, max_value=5))
-    choices = draw(st.lists(st.sampled_from([None, *renderers]), min_size=count, max_size=count))
+    subscriber, patient, born = draw(insureds)
+    diagnoses = draw(diagnosis_lists)
+    renderers = draw(renderer_lists)
+    count = draw(line_counts)
+    choices = draw(st.lists(st.sampled_from((None, *renderers)), min_size=count, max_size=count))
     # The reader's rule: one rendering provider on every line is the claim's.
     shared = choices[0] if len(set(choices)) == 1 else None
     lines = []
     for number, rendering in enumerate(choices, start=1):
-        first = born + timedelta(days=draw(st.integers(min_value=0, max_value=30_000)))
-        last = first + timedelta(days=draw(st.sampled_from([0, 0, 1, 5])))
+        first = born + timedelta(days=draw(days_after_birth))
+        last = first + timedelta(days=draw(lengths_of_stay))
         units = draw(quantities)
-        drug = draw(
-            st.one_of(
-                st.none(),
-                st.builds(
-                    Drug,
-                    st.text("0123456789", min_size=11, max_size=11),
-                    quantities,
-                    st.sampled_from(sorted(NDC_UNITS)),
-                ),
-            )
-        )
+        drug = draw(drugs)
         lines.append(
             ServiceLine(
                 number,
-                draw(st.text(ALNUM, min_size=5, max_size=5)),
-                Money(draw(st.integers(min_value=0, max_value=10**11))),
+                draw(procedures),
+                draw(charges),
                 units,
-                modifiers=tuple(draw(st.lists(st.text(ALNUM, min_size=2, max_size=2), max_size=4))),
-                diagnosis_pointers=tuple(
-                    draw(
-                        st.lists(
-                            st.integers(min_value=1, max_value=len(diagnoses)),
-                            min_size=1,
-                            max_size=4,
-                            unique=True,
-                        )
-                    )
-                ),
+                modifiers=draw(modifier_lists),
+                diagnosis_pointers=draw(pointer_lists[len(diagnoses)]),
                 service_date=ServicePeriod(first, last),
                 drug=drug,
                 providers=(provider("rendering_provider", rendering),)
@@ -170,9 +190,9 @@ def claims(draw: st.DrawFn, claim_id: str) -> ProfessionalClaim:
                 else (),
             )
         )
-    account = draw(st.one_of(st.just(""), identifiers))
-    tax_id = draw(st.one_of(st.just(""), st.text("0123456789", min_size=9, max_size=9)))
-    referring = draw(st.one_of(st.none(), npis()))
+    account = draw(maybe_account)
+    tax_id = draw(maybe_tax_id)
+    referring = draw(maybe_referring)
     providers = tuple(
         party
         for party in (
@@ -184,7 +204,7 @@ def claims(draw: st.DrawFn, claim_id: str) -> ProfessionalClaim:
     return ProfessionalClaim(
         claim_id=claim_id,
         total_charge=Money(sum(line.charge.cents for line in lines)),
-        place_of_service=draw(st.sampled_from(["11", "02", "10", "22", "81"])),
+        place_of_service=draw(places_of_service),
         frequency="1",
         submission=SUBMISSION,
         billing_provider=BillingProvider(
@@ -192,7 +212,7 @@ def claims(draw: st.DrawFn, claim_id: str) -> ProfessionalClaim:
                 "billing_provider",
                 draw(names),
                 id_kind="npi",
-                identifier=draw(npis()),
+                identifier=draw(npis),
                 references=(Reference("EI", tax_id),) if tax_id else (),
             )
         ),
@@ -210,10 +230,13 @@ def claims(draw: st.DrawFn, claim_id: str) -> ProfessionalClaim:
     )
 
 
+CLAIMS = [claims(f"CLM-{n}") for n in range(4)]
+
+
 @st.composite
 def claim_lists(draw: st.DrawFn) -> list[ProfessionalClaim]:
     count = draw(st.integers(min_value=1, max_value=4))
-    return [draw(claims(f"CLM-{n}")) for n in range(count)]
+    return [draw(CLAIMS[n]) for n in range(count)]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

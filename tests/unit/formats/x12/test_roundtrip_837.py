@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -53,14 +54,20 @@ maybe = st.one_of(st.just(""), words)
 days = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
 money = st.integers(min_value=0, max_value=10_000_000).map(Money)
 quantities = st.sampled_from([Decimal(1), Decimal(2), Decimal("1.5"), Decimal("0.25"), Decimal(12)])
+# Strategies are built once, at module level or cached by their arguments:
+# one built inside a composite is built, and checked, again at every draw,
+# which cost more than the drawing.
 
 
 @st.composite
-def periods(draw: st.DrawFn) -> ServicePeriod:
+def _periods(draw: st.DrawFn) -> ServicePeriod:
     first = draw(days)
     return ServicePeriod(
         first, draw(st.sampled_from([first, first.replace(day=28)]).filter(lambda d: d >= first))
     )
+
+
+periods = _periods()
 
 
 addresses = st.builds(Address, words, maybe, maybe, maybe, maybe, maybe)
@@ -82,6 +89,7 @@ contacts = st.lists(
 )
 
 
+@functools.cache
 def parties(role: str, *, address: bool | None = None) -> st.SearchStrategy[Party]:
     addressed = {None: st.none() | addresses, True: addresses, False: st.none()}[address]
     return st.builds(
@@ -112,16 +120,24 @@ def role_parties(
     )
 
 
+event_kinds = st.sampled_from(["onset", "accident", "admission", "discharge", "999"])
+event_shapes = st.sampled_from(["period", "moment", "time"])
+
+
 @st.composite
-def event_dates(draw: st.DrawFn) -> EventDate:
-    kind = draw(st.sampled_from(["onset", "accident", "admission", "discharge", "999"]))
-    shape = draw(st.sampled_from(["period", "moment", "time"]))
+def _event_dates(draw: st.DrawFn) -> EventDate:
+    kind = draw(event_kinds)
+    shape = draw(event_shapes)
     moment = time(draw(st.integers(0, 23)), draw(st.integers(0, 59)))
     if shape == "period":
-        return EventDate(kind, draw(periods()))
+        return EventDate(kind, draw(periods))
     if shape == "moment":
         return EventDate(kind, ServicePeriod.on(draw(days)), moment)
     return EventDate(kind, None, moment)
+
+
+event_dates = _event_dates()
+event_date_lists = st.lists(event_dates, max_size=2).map(tuple)
 
 
 adjustments = st.lists(
@@ -153,30 +169,44 @@ adjudications = st.builds(
 )
 
 
+unit_kinds = st.sampled_from(["units", "minutes"])
+line_places = st.sampled_from(["", "11", "22"])
+maybe_periods = st.none() | periods
+line_references = st.lists(st.builds(Reference, codes, words), max_size=2).map(tuple)
+maybe_drugs = st.none() | st.builds(Drug, codes, quantities, st.sampled_from(["UN", "ML"]), maybe)
+line_parties = role_parties(LINE_ROLES)
+adjudication_lists = st.lists(adjudications, max_size=1).map(tuple)
+
+
+@functools.cache
+def service_lines(number: int, diagnoses: int) -> st.SearchStrategy[ServiceLine]:
+    return _service_lines(number, diagnoses)
+
+
 @st.composite
-def service_lines(draw: st.DrawFn, number: int, diagnoses: int) -> ServiceLine:
+def _service_lines(draw: st.DrawFn, number: int, diagnoses: int) -> ServiceLine:
     pointers = draw(st.lists(st.integers(1, diagnoses), min_size=1, max_size=4))
     return ServiceLine(
         number,
         draw(codes),
         draw(money),
         draw(quantities),
-        draw(st.sampled_from(["units", "minutes"])),
+        draw(unit_kinds),
         "HC",
         draw(modifiers),
         draw(maybe),
-        draw(st.sampled_from(["", "11", "22"])),
+        draw(line_places),
         tuple(pointers),
         draw(st.booleans()),
         draw(st.booleans()),
         draw(st.booleans()),
-        draw(st.none() | periods()),
-        tuple(draw(st.lists(event_dates(), max_size=2))),
-        tuple(draw(st.lists(st.builds(Reference, codes, words), max_size=2))),
+        draw(maybe_periods),
+        draw(event_date_lists),
+        draw(line_references),
         draw(notes),
-        draw(st.none() | st.builds(Drug, codes, quantities, st.sampled_from(["UN", "ML"]), maybe)),
-        draw(role_parties(LINE_ROLES)),
-        tuple(draw(st.lists(adjudications, max_size=1))),
+        draw(maybe_drugs),
+        draw(line_parties),
+        draw(adjudication_lists),
     )
 
 
@@ -202,45 +232,63 @@ other_payers = st.builds(
 )
 
 
+@functools.cache
+def pick(*values: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(values)
+
+
+maybe_pay_to = st.none() | parties("pay_to", address=True)
+maybe_pay_to_plan = st.none() | parties("pay_to_plan")
+maybe_patients = st.none() | st.builds(Patient, parties("patient"), pick("19", "01"))
+
+
 @st.composite
 def contexts(draw: st.DrawFn) -> tuple[Submission, BillingProvider, Subscriber, Patient | None]:
     submission = Submission(
         draw(codes),
         draw(days),
-        draw(st.sampled_from(["1200", "235959"])),
+        draw(pick("1200", "235959")),
         draw(parties("submitter")),
         draw(parties("receiver")),
-        draw(st.sampled_from(["00", "18"])),
-        draw(st.sampled_from(["CH", "RP"])),
+        draw(pick("00", "18")),
+        draw(pick("CH", "RP")),
     )
     billing = BillingProvider(
         draw(parties("billing_provider", address=True)),
-        draw(st.none() | parties("pay_to", address=True)),
-        draw(st.none() | parties("pay_to_plan")),
+        draw(maybe_pay_to),
+        draw(maybe_pay_to_plan),
     )
     subscriber = Subscriber(
         draw(parties("subscriber")),
         draw(parties("payer")),
-        draw(st.sampled_from(["P", "S"])),
+        draw(pick("P", "S")),
         draw(maybe),
         draw(maybe),
         draw(maybe),
         draw(maybe),
         draw(maybe),
     )
-    patient = draw(
-        st.none() | st.builds(Patient, parties("patient"), st.sampled_from(["19", "01"]))
-    )
+    patient = draw(maybe_patients)
     return submission, billing, subscriber, patient
+
+
+all_contexts = contexts()
+cause_lists = st.lists(pick("AA", "EM", "OA"), max_size=3).map(tuple)
+other_diagnosis_lists = st.lists(st.builds(HealthCode, pick("BP", "BG"), codes), max_size=2).map(
+    tuple
+)
+maybe_money = st.none() | money
+claim_parties = role_parties(CLAIM_ROLES)
+other_payer_lists = st.lists(other_payers, max_size=1).map(tuple)
 
 
 @st.composite
 def claims(draw: st.DrawFn) -> list[ProfessionalClaim]:
-    submission, billing, subscriber, patient = draw(contexts())
+    submission, billing, subscriber, patient = draw(all_contexts)
     made = []
     for _ in range(draw(st.integers(1, 3))):
         if draw(st.booleans()):
-            _, billing, subscriber, patient = draw(contexts())
+            _, billing, subscriber, patient = draw(all_contexts)
         count = draw(st.integers(1, 12))
         diagnoses = tuple(
             HealthCode("ABK" if index == 0 else "ABF", draw(codes)) for index in range(count)
@@ -248,42 +296,36 @@ def claims(draw: st.DrawFn) -> list[ProfessionalClaim]:
         lines = tuple(
             draw(service_lines(number, count)) for number in range(1, draw(st.integers(1, 3)) + 1)
         )
-        causes = tuple(draw(st.lists(st.sampled_from(["AA", "EM", "OA"]), max_size=3)))
+        causes = draw(cause_lists)
         made.append(
             ProfessionalClaim(
                 draw(words),
                 Money(sum(line.charge.cents for line in lines)),
-                draw(st.sampled_from(["11", "21"])),
-                draw(st.sampled_from(["", "1", "7"])),
+                draw(pick("11", "21")),
+                draw(pick("", "1", "7")),
                 submission,
                 billing,
                 subscriber,
                 patient,
                 lines,
                 diagnoses,
-                tuple(
-                    draw(
-                        st.lists(
-                            st.builds(HealthCode, st.sampled_from(["BP", "BG"]), codes), max_size=2
-                        )
-                    )
-                ),
+                draw(other_diagnosis_lists),
                 draw(st.booleans()),
-                draw(st.sampled_from(["", "A", "C"])),
-                draw(st.sampled_from(["", "Y", "W"])),
-                draw(st.sampled_from(["", "I", "Y"])),
-                draw(st.sampled_from(["", "P"])),
+                draw(pick("", "A", "C")),
+                draw(pick("", "Y", "W")),
+                draw(pick("", "I", "Y")),
+                draw(pick("", "P")),
                 causes,
-                draw(st.sampled_from(["", "CA"])),
-                draw(st.sampled_from(["", "US"])),
-                draw(st.sampled_from(["", "03"])),
-                draw(st.sampled_from(["", "1"])),
-                tuple(draw(st.lists(event_dates(), max_size=2))),
+                draw(pick("", "CA")),
+                draw(pick("", "US")),
+                draw(pick("", "03")),
+                draw(pick("", "1")),
+                draw(event_date_lists),
                 tuple(draw(references)),
                 draw(notes),
-                draw(st.none() | money),
-                draw(role_parties(CLAIM_ROLES)),
-                tuple(draw(st.lists(other_payers, max_size=1))),
+                draw(maybe_money),
+                draw(claim_parties),
+                draw(other_payer_lists),
             )
         )
     return made

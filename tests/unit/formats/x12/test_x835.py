@@ -183,45 +183,58 @@ AMOUNTS = st.integers(-50_000, 5_000_000).map(Money)
 CODES = st.integers(0, 10**8).map(lambda number: f"C{number}")
 NAMES = st.sampled_from(["DOE", "ROE", "O'BRIEN", "SMITH-JONES", "ACME HEALTH, INC.", "A & B"])
 DAYS = st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31))
+# Strategies are built once, here: one built inside a composite is built, and
+# checked, again at every draw, which cost more than the drawing.
+LINE_ADJUSTMENTS = st.lists(
+    st.builds(Adjustment, st.sampled_from(["CO", "PR", "OA"]), CODES, AMOUNTS), max_size=4
+)
+MODIFIERS = st.lists(st.sampled_from(["25", "59", "LT", "RT"]), max_size=4).map(tuple)
+UNITS = st.none() | st.integers(1, 99).map(Decimal)
+CLAIM_ADJUSTMENTS = st.lists(
+    st.builds(Adjustment, st.sampled_from(["CO", "PR"]), CODES, AMOUNTS), max_size=2
+)
+STATUSES = st.sampled_from(["1", "2", "4", "22"])
+MAYBE_AMOUNTS = st.none() | AMOUNTS
+PROVIDER_ADJUSTMENTS = st.lists(
+    st.builds(ProviderAdjustment, CODES, DAYS, st.sampled_from(["WO", "72", "L6"]), CODES, AMOUNTS),
+    max_size=3,
+)
 
 
 @st.composite
 def services(draw: st.DrawFn) -> ServicePayment:
-    adjustments = draw(
-        st.lists(
-            st.builds(Adjustment, st.sampled_from(["CO", "PR", "OA"]), CODES, AMOUNTS), max_size=4
-        )
-    )
+    adjustments = draw(LINE_ADJUSTMENTS)
     paid = draw(AMOUNTS)
     charge = paid + sum((a.amount for a in adjustments), Money(0))
     return ServicePayment(
         procedure=Procedure(
             "HC",
             draw(CODES),
-            tuple(draw(st.lists(st.sampled_from(["25", "59", "LT", "RT"]), max_size=4))),
+            draw(MODIFIERS),
         ),
         charge=charge,
         paid=paid,
-        units=draw(st.none() | st.integers(1, 99).map(Decimal)),
+        units=draw(UNITS),
         adjustments=tuple(adjustments),
     )
 
 
+SERVICE_LISTS = st.lists(services(), max_size=3)
+
+
 @st.composite
 def claims(draw: st.DrawFn) -> ClaimPayment:
-    lines = draw(st.lists(services(), max_size=3))
-    adjustments = draw(
-        st.lists(st.builds(Adjustment, st.sampled_from(["CO", "PR"]), CODES, AMOUNTS), max_size=2)
-    )
+    lines = draw(SERVICE_LISTS)
+    adjustments = draw(CLAIM_ADJUSTMENTS)
     paid = sum((line.paid for line in lines), Money(0)) if lines else draw(AMOUNTS)
     charge = paid + sum((a.amount for a in adjustments), Money(0))
     charge += sum((a.amount for line in lines for a in line.adjustments), Money(0))
     return ClaimPayment(
         patient_control_number=draw(CODES),
-        status=draw(st.sampled_from(["1", "2", "4", "22"])),
+        status=draw(STATUSES),
         charge=charge,
         paid=paid,
-        patient_responsibility=draw(st.none() | AMOUNTS),
+        patient_responsibility=draw(MAYBE_AMOUNTS),
         filing_indicator="12",
         payer_claim_number=draw(CODES),
         header_number="1",
@@ -231,17 +244,13 @@ def claims(draw: st.DrawFn) -> ClaimPayment:
     )
 
 
+CLAIM_LISTS = st.lists(claims(), min_size=1, max_size=4)
+
+
 @st.composite
 def remittances(draw: st.DrawFn) -> Remittance:
-    paid_claims = draw(st.lists(claims(), min_size=1, max_size=4))
-    plb = draw(
-        st.lists(
-            st.builds(
-                ProviderAdjustment, CODES, DAYS, st.sampled_from(["WO", "72", "L6"]), CODES, AMOUNTS
-            ),
-            max_size=3,
-        )
-    )
+    paid_claims = draw(CLAIM_LISTS)
+    plb = draw(PROVIDER_ADJUSTMENTS)
     amount = sum((c.paid for c in paid_claims), Money(0)) - sum((p.amount for p in plb), Money(0))
     return Remittance(
         control_number="0001",

@@ -157,58 +157,61 @@ CODES = st.sampled_from(["A", "E", "R"])
 TEXT = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=12)
 
 
-@st.composite
-def acknowledgments(draw: st.DrawFn) -> Acknowledgment:
-    sets = draw(
-        st.lists(
+# Built once: a strategy built inside the composite is built, and checked,
+# again at every draw, which cost more than the drawing.
+set_acknowledgment_lists = st.lists(
+    st.builds(
+        SetAcknowledgment,
+        set_id=st.sampled_from(["837", "835"]),
+        control_number=st.integers(1, 10**9 - 1).map("{:04d}".format),
+        guide=st.just("005010X222A1"),
+        outcome=CODES.map(Outcome),
+        codes=st.lists(st.sampled_from(["1", "2", "5", "I5"]), max_size=3, unique=True).map(tuple),
+        segments=st.lists(
             st.builds(
-                SetAcknowledgment,
-                set_id=st.sampled_from(["837", "835"]),
-                control_number=st.integers(1, 10**9 - 1).map("{:04d}".format),
-                guide=st.just("005010X222A1"),
-                outcome=CODES.map(Outcome),
-                codes=st.lists(st.sampled_from(["1", "2", "5", "I5"]), max_size=3, unique=True).map(
-                    tuple
-                ),
-                segments=st.lists(
+                SegmentNote,
+                segment_id=st.sampled_from(["CLM", "NM1", "SV1"]),
+                position=st.integers(1, 999_999),
+                loop_id=st.sampled_from(["", "2300", "2010BA"]),
+                code=st.sampled_from(["1", "2", "8", "I4"]),
+                contexts=st.lists(
+                    st.builds(SegmentContext, name=st.just("CLM01"), reference=TEXT),
+                    max_size=2,
+                ).map(tuple),
+                elements=st.lists(
                     st.builds(
-                        SegmentNote,
-                        segment_id=st.sampled_from(["CLM", "NM1", "SV1"]),
-                        position=st.integers(1, 999_999),
-                        loop_id=st.sampled_from(["", "2300", "2010BA"]),
-                        code=st.sampled_from(["1", "2", "8", "I4"]),
-                        contexts=st.lists(
-                            st.builds(SegmentContext, name=st.just("CLM01"), reference=TEXT),
-                            max_size=2,
-                        ).map(tuple),
-                        elements=st.lists(
-                            st.builds(
-                                ElementNote,
-                                element=st.integers(1, 99),
-                                component=st.none() | st.integers(1, 9),
-                                repetition=st.none() | st.integers(1, 9),
-                                reference_number=st.integers(1, 9999).map(str),
-                                code=st.sampled_from(["1", "7", "8", "I12"]),
-                                bad_value=st.just("") | TEXT,
-                            ),
-                            max_size=2,
-                        ).map(tuple),
+                        ElementNote,
+                        element=st.integers(1, 99),
+                        component=st.none() | st.integers(1, 9),
+                        repetition=st.none() | st.integers(1, 9),
+                        reference_number=st.integers(1, 9999).map(str),
+                        code=st.sampled_from(["1", "7", "8", "I12"]),
+                        bad_value=st.just("") | TEXT,
                     ),
-                    max_size=3,
+                    max_size=2,
                 ).map(tuple),
             ),
-            max_size=4,
-        )
-    )
+            max_size=3,
+        ).map(tuple),
+    ),
+    max_size=4,
+)
+group_outcomes = st.sampled_from(["A", "E", "P", "R"])
+group_code_lists = st.lists(st.sampled_from(["1", "4", "5"]), max_size=2, unique=True)
+
+
+@st.composite
+def acknowledgments(draw: st.DrawFn) -> Acknowledgment:
+    sets = draw(set_acknowledgment_lists)
     return Acknowledgment(
         functional_id="HC",
         group_control_number=str(draw(st.integers(1, 10**9 - 1))),
         version="005010X222A1",
-        outcome=Outcome(draw(st.sampled_from(["A", "E", "P", "R"]))),
+        outcome=Outcome(draw(group_outcomes)),
         sets_included=draw(st.integers(0, 99)),
         sets_received=draw(st.integers(0, 99)),
         sets_accepted=draw(st.integers(0, 99)),
-        codes=tuple(draw(st.lists(st.sampled_from(["1", "4", "5"]), max_size=2, unique=True))),
+        codes=tuple(draw(group_code_lists)),
         sets=tuple(sets),
     )
 
