@@ -92,7 +92,7 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -113,6 +113,7 @@ from claimbridge.storage.orgs import Organisation
 from tests.functional.api.worlds import RIVERSIDE, SUMMIT
 from tests.functional.demo_instances import DemoInstances
 from tests.functional.prefork import Prefork
+from tests.functional.sqlite_reads import reading_engine
 
 CLAIMS = 1_200
 """About 520 KB: queued (see ``QUEUE_FROM``), seconds to ingest, so kill points land in every
@@ -454,17 +455,7 @@ def _snapshot_engine(url: str) -> Engine:
     """
     if not url.startswith("sqlite"):
         return make_engine(url, isolation_level="REPEATABLE READ")
-    engine = create_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _manual(dbapi_connection: Any, _record: object) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-    return engine
+    return reading_engine(url)
 
 
 class _snapshot:  # noqa: N801 - used like a function

@@ -10,10 +10,9 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from claimbridge.cli.main import app
@@ -32,6 +31,7 @@ from claimbridge.storage.keys import DataKeyRow, TenantKek
 from claimbridge.storage.orgs import Organisation
 from tests.functional.demo_instances import DemoInstances
 from tests.functional.prefork import Prefork
+from tests.functional.sqlite_reads import reading_engine
 from tests.softhsm import SoftHSMToken
 
 runner = CliRunner()
@@ -297,7 +297,7 @@ class _Progress:
 
     def __init__(self, url: str, org_id: str) -> None:
         self.org_id = org_id
-        self.engine = _reading_engine(url)
+        self.engine = reading_engine(url)
 
     def __enter__(self) -> _Progress:
         return self
@@ -327,27 +327,6 @@ class _Progress:
                 return forks.poll(pid) is None
             time.sleep(0.01)  # a look every 10 ms; a re-wrapped key takes longer
         return False
-
-
-def _reading_engine(url: str) -> Engine:
-    """An engine that reads and does nothing more: no write lock, no ping before each use.
-
-    claimbridge's own engine begins every SQLite transaction IMMEDIATE, which
-    would queue each look at the progress behind the job and the writer.
-    """
-    engine = create_engine(url)
-    if not url.startswith("sqlite"):
-        return engine
-
-    @event.listens_for(engine, "connect")
-    def _manual(dbapi_connection: Any, _record: object) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-    return engine
 
 
 def _make_data_keys(data_dir: Path, org_id: str, *, count: int) -> None:
