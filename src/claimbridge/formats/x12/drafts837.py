@@ -69,7 +69,7 @@ NUMBER_QUALIFIERS = {kind: code for code, kind in NUMBER_KINDS.items()}
 
 
 _SHARED_LIMIT = 4096
-_shared: dict[tuple[str, ...], Party] = {}
+_shared: dict[str, tuple[Any, ...]] = {}
 _PEOPLE = frozenset({"subscriber", "patient"})
 
 
@@ -122,28 +122,31 @@ class PartyDraft:
         # Providers and payers named on claim after claim (rendering,
         # referring, facility, payer) are the same few parties: one frozen
         # record serves them all. A subscriber's or patient's address is
-        # their own, so only their bare names are worth keeping.
-        e, street, city = self.name, self.street, self.city_line
-        if street is None and city is None:
-            key: tuple[str, ...] = (self.role, self.taxonomy, *e[2:10])
-        elif self.role in _PEOPLE:
+        # their own, so only their bare names are worth keeping. The cache
+        # is keyed on the identifier (NM109), whose text hashes quickly; a
+        # hit must match every element the record is made of.
+        street, city, role = self.street, self.city_line, self.role
+        if (street is not None or city is not None) and role in _PEOPLE:
             return self.freeze_all()
-        else:
-            key = (self.role, self.taxonomy, *e[2:10], *(street or PAD)[1:3], *(city or PAD)[1:5])
-        party = _shared.get(key)
-        if party is None:
-            party = self.freeze_all()
-            if len(_shared) >= _SHARED_LIMIT:
-                _shared.clear()
-            _shared[key] = party
+        names = self.name[2:10]
+        probe = (role, names, street, city, self.taxonomy)
+        entry = _shared.get(names[7])
+        if entry is not None and entry[0] == probe:
+            shared: Party = entry[1]
+            return shared
+        party = self.freeze_all()
+        if len(_shared) >= _SHARED_LIMIT:
+            _shared.clear()
+        _shared[names[7]] = (probe, party)
         return party
 
     def freeze_all(self) -> Party:
         e = self.name
         address = None
-        if self.street is not None or self.city_line is not None:
-            street = self.street or PAD
-            city = self.city_line or PAD
+        street, city = self.street, self.city_line
+        if street is not None or city is not None:
+            street = PAD if street is None else street + PAD
+            city = PAD if city is None else city + PAD
             address = new_address(street[1], street[2], city[1], city[2], city[3], city[4])
         return new_party(
             self.role,

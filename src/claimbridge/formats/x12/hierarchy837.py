@@ -18,6 +18,8 @@ child or claim begins, and shared by every claim under it.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from claimbridge.formats.x12 import values837
 from claimbridge.formats.x12.drafts837 import PAD, PartyDraft
 from claimbridge.formats.x12.errors import (
@@ -154,7 +156,7 @@ class HierarchyReader:
             )
         return value
 
-    def on_unknown(self, segment: list[str]) -> None:
+    def on_unknown(self, segment: list[str]) -> NoReturn:
         segment_id = segment[0]
         if 2 <= len(segment_id) <= 3 and segment_id.isalnum() and segment_id.isupper():
             raise self.unexpected("This segment is not part of the 837 implementation guide.")
@@ -187,7 +189,7 @@ class HierarchyReader:
     # -- the HL hierarchy ------------------------------------------------------------
 
     def on_hl(self, segment: list[str]) -> None:
-        e = segment + PAD
+        e = segment if len(segment) > 3 else segment + PAD
         if not e[1]:
             raise self.missing("HL01 (hierarchical id) is required.", 1)
         if e[1] != str(self.hl_count + 1):
@@ -348,13 +350,13 @@ class HierarchyReader:
         party = self.party
         if party is None or party.street is not None or party.city_line is not None:
             raise self.unexpected("N3 belongs right after a name (NM1), before N4.")
-        party.street = segment + PAD
+        party.street = segment  # padded when frozen
 
     def on_n4(self, segment: list[str]) -> None:
         party = self.party
         if party is None or party.city_line is not None:
             raise self.unexpected("N4 belongs right after a name (NM1) and its N3.")
-        party.city_line = segment + PAD
+        party.city_line = segment
 
     def on_per(self, segment: list[str]) -> None:
         if self.party is None:
@@ -369,7 +371,7 @@ class HierarchyReader:
             if self.loop == IN_OTHER_PAYER:
                 return  # A 4010 habit some 5010 senders keep; the guide has no place for it.
             raise self.unexpected("DMG belongs to a subscriber or patient name loop.")
-        e = segment + PAD
+        e = segment if len(segment) > 3 else segment + PAD
         if e[2]:
             party.birth_date = values837.day(e[2])
             if party.birth_date is None or e[1] != "D8":

@@ -158,19 +158,23 @@ class ClaimReader(LineReader, Generic[Claim]):
         # One dict lookup and one call per segment: the handler returns a
         # finished claim, the end of the set, or (nearly always) None.
         handlers = self.handlers
-        for batch in batches:
-            for segment in batch:
-                try:
-                    handler = handlers[segment[0]]
-                except KeyError:
-                    handler = self.on_unknown
-                finished = handler(segment)
-                if finished is not None:
-                    if finished is _END and stop is not None:
-                        stop(segment)
-                        return
-                    yield finished
-                    self.open_pending()
+        segment: list[str] = []
+        try:
+            for batch in batches:
+                for segment in batch:
+                    finished = handlers[segment[0]](segment)
+                    if finished is not None:
+                        if finished is _END and stop is not None:
+                            stop(segment)
+                            return
+                        yield finished
+                        self.open_pending()
+        except KeyError:
+            # A segment id with no handler: refused (which ends the set).
+            # The ``try`` is around the loop, not each lookup, to cost nothing.
+            if segment[0] in handlers:
+                raise
+            self.on_unknown(segment)
 
     # -- for subclasses -----------------------------------------------------------------
 
@@ -333,6 +337,9 @@ class ClaimReader(LineReader, Generic[Claim]):
             # A line's repeats are kept as tuples (at most MAX_REPEATS long),
             # so ending the line has nothing to convert.
             references = line.references
+            if not references:  # the usual one, the line control number (REF*6R)
+                line.references = (new_reference(segment[1], segment[2]),)
+                return
             if len(references) >= MAX_REPEATS:
                 raise self.too_many("REF segments")
             line.references = (*references, new_reference(segment[1], segment[2]))
@@ -372,7 +379,7 @@ class ClaimReader(LineReader, Generic[Claim]):
                     raise self.too_many("DTP segments")
                 line.dates = (*dates, self.event_date(segment + PAD))
             return
-        self.other_dtp(segment + PAD)
+        self.other_dtp(segment if len(segment) > 3 else segment + PAD)
 
     def other_dtp(self, e: list[str]) -> None:
         loop, claim, party, line = self.loop, self.claim, self.party, self.line
@@ -462,7 +469,7 @@ class ClaimReader(LineReader, Generic[Claim]):
     # -- other payers (2320, 2330) ------------------------------------------------------
 
     def on_sbr(self, segment: list[str]) -> None:
-        e = segment + PAD
+        e = segment if len(segment) > 9 else segment + PAD  # SBR01-SBR09
         if not e[1]:
             raise self.missing("SBR01 (payer responsibility sequence) is required.", 1)
         if self.on_subscriber_sbr(e):

@@ -177,6 +177,35 @@ def test_claims_under_one_subscriber_share_the_context_objects() -> None:
     assert claims[0].billing_provider is claims[1].billing_provider
 
 
+def test_a_provider_named_again_is_one_record_but_never_another_providers() -> None:
+    # The reader keeps one record for a provider named on claim after claim;
+    # the same identifier with another address, name or taxonomy is a
+    # provider of its own.
+    def claim_with(claim_id: str, facility: list[str]) -> list[str]:
+        return [f"CLM*{claim_id}*100.00***11:B:1*Y*A*Y*I", *CLAIM[1:7], *facility, *CLAIM[8:]]
+
+    site = ["NM1*77*2*NORTH SITE*****XX*1555555555", "N3*1 A ST", "N4*CENTERVILLE*PA*17601"]
+    moved = [site[0], "N3*1 A ST*SUITE 2", site[2]]
+    renamed = ["NM1*77*2*SOUTH SITE*****XX*1555555555", *site[1:]]
+    claims, results = claims_of(
+        body(
+            HEADER, BILLING, SUBSCRIBER, PATIENT,
+            claim_with("A", site), claim_with("B", site),
+            claim_with("C", moved), claim_with("D", renamed),
+        )
+    )  # fmt: skip
+
+    facilities = [claim.service_facility for claim in claims]
+    assert results[0].outcome is Outcome.ACCEPTED
+    assert facilities[0] is facilities[1]
+    assert facilities[0] is not None and facilities[2] is not None and facilities[3] is not None
+    assert facilities[2].address is not None and facilities[2].address.street2 == "SUITE 2"
+    assert facilities[0].address is not None and facilities[0].address.street2 == ""
+    assert [facility.name for facility in facilities if facility] == [
+        "NORTH SITE", "NORTH SITE", "NORTH SITE", "SOUTH SITE",
+    ]  # fmt: skip
+
+
 COB = [
     "SBR*S*01*******CI",
     "CAS*PR*1*21.89**2*15",
