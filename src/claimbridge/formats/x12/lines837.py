@@ -6,7 +6,7 @@ guide's service segment (``SV1``, ``SV2``) fills it, the drug loop (2410:
 references, notes and providers are read by ``loops837.ClaimReader`` into
 the same line.
 
-A line being read is a draft of its record (``construct.draft_class``):
+A line being read is a draft of its record (``construct.draft_constructor``):
 the record's very slots, mutable, every field at its default. The fields
 both guides share (``service_date`` ... ``adjudications``) are set here and
 in ``loops837``; the guide's reader sets the rest. Ending the line freezes
@@ -47,7 +47,8 @@ _LINE_NUMBERS = {str(number): number for number in range(1, 100)}
 class LineReader(HierarchyReader):
     """Reads the service lines of the claim being read (``claim``)."""
 
-    # The guide's line record, and its draft class.
+    # The guide's line record, and its draft's constructor (``construct``),
+    # held in a ``staticmethod`` so that it does not bind to the reader.
     line_record: ClassVar[type] = object
     line_draft: ClassVar[Callable[..., Any]] = object
     max_lines: ClassVar[int] = 50

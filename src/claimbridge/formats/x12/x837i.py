@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 from claimbridge.formats.x12 import values837
-from claimbridge.formats.x12.construct import draft_class, fast_constructor
+from claimbridge.formats.x12.construct import draft_constructor, fast_constructor
 from claimbridge.formats.x12.drafts837 import PAD
 from claimbridge.formats.x12.errors import BalanceMismatch, MissingSegment, Position
 from claimbridge.formats.x12.guides837 import INSTITUTIONAL, accept_guide
@@ -218,7 +218,7 @@ class InstitutionalClaim:
         return reference_value(self.references, "EA")
 
 
-_LINE_DRAFT = draft_class(InstitutionalServiceLine)
+_LINE_DRAFT = draft_constructor(InstitutionalServiceLine)
 new_institutional_claim = fast_constructor(InstitutionalClaim)
 
 
@@ -232,7 +232,7 @@ class InstitutionalReader(ClaimReader[InstitutionalClaim]):
     service_id = "SV2"
     max_lines = 999
     line_record = InstitutionalServiceLine
-    line_draft = _LINE_DRAFT
+    line_draft = staticmethod(_LINE_DRAFT)
 
     def segment_handlers(self) -> dict[str, Callable[[list[str]], Any]]:
         handlers = super().segment_handlers()

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from claimbridge.formats.x12 import values837
-from claimbridge.formats.x12.construct import draft_class, fast_constructor
+from claimbridge.formats.x12.construct import draft_constructor, fast_constructor
 from claimbridge.formats.x12.drafts837 import PAD
 from claimbridge.formats.x12.errors import (
     BalanceMismatch,
@@ -248,7 +248,7 @@ class ProfessionalClaim:
         return Money(sum(line.charge.cents for line in self.lines))
 
 
-_LINE_DRAFT = draft_class(ServiceLine)
+_LINE_DRAFT = draft_constructor(ServiceLine)
 new_professional_claim = fast_constructor(ProfessionalClaim)
 
 
@@ -262,7 +262,7 @@ class ProfessionalReader(ClaimReader[ProfessionalClaim]):
     diagnosis_qualifiers = DIAGNOSIS_QUALIFIERS
     service_id = "SV1"
     line_record = ServiceLine
-    line_draft = _LINE_DRAFT
+    line_draft = staticmethod(_LINE_DRAFT)
 
     def __init__(self, context: TransactionContext) -> None:
         super().__init__(context)
