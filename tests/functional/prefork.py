@@ -3,9 +3,9 @@
 Starting ``python -m claimbridge`` costs about three seconds of imports
 before the command does anything; a test that restarts a server dozens of
 times would spend most of its time there. ``Prefork`` starts one
-interpreter that imports ``claimbridge.cli.main`` and the web stack that
-``serve`` imports when it runs (and nothing else: no threads, no
-connections, no keys) and forks it for each command. Each child
+interpreter that imports ``claimbridge.cli.main``, every command's module
+and the web stack that ``serve`` imports when it runs (and nothing else:
+no threads, no connections, no keys) and forks it for each command. Each child
 runs the command exactly as ``claimbridge ARGS...`` would, in a process of
 its own, with its own environment, stdin from ``/dev/null``, stdout and
 stderr written to files. A test signals a child by its pid; the forking
@@ -241,9 +241,12 @@ def _reap(children: set[int], *, block: bool = False) -> None:
 
 
 def serve_forks() -> None:
-    from claimbridge.cli.main import main  # noqa: PLC0415 - the import this process exists for
+    from claimbridge.cli.main import COMMANDS, main  # noqa: PLC0415 - what this process is for
 
-    # ``serve`` imports the web stack only when it runs; the children get it from here.
+    # The command imports each command's module, and ``serve`` the web
+    # stack, only when they run; the children get them all from here.
+    for target in COMMANDS.values():
+        importlib.import_module(target.partition(":")[0])
     importlib.import_module("claimbridge.api.app")
 
     children: set[int] = set()

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from claimbridge.access.matrix import matrix_markdown, permission_rows
 from claimbridge.access.roles import VIEWS
-from claimbridge.cli.common import JsonOption, console, print_json
+from claimbridge.cli.output import JsonOption, console, print_json
 from claimbridge.storage.orgs import Role
 
 app = typer.Typer(help="The access policy: roles, permissions, field views.", no_args_is_help=True)

@@ -14,15 +14,9 @@ from claimbridge.audit.record import LOCAL_OPERATOR, Event, record
 from claimbridge.audit.retention import purge_before
 from claimbridge.audit.verify import verify_stored_log
 from claimbridge.cli import audit_export, audit_proofs
-from claimbridge.cli.common import (
-    DataDirOption,
-    JsonOption,
-    ask_passphrase,
-    console,
-    print_json,
-    settings_for,
-)
+from claimbridge.cli.common import ask_passphrase, settings_for
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.instance.auditkey import open_audit_key

@@ -34,14 +34,9 @@ from sqlalchemy.orm import Session
 
 from claimbridge.audit.export import ExportedEvent, to_json_line, to_syslog_line
 from claimbridge.audit.record import LOCAL_OPERATOR, Event, event_fields, record
-from claimbridge.cli.common import (
-    DataDirOption,
-    JsonOption,
-    ask_passphrase,
-    print_json,
-    settings_for,
-)
+from claimbridge.cli.common import ask_passphrase, settings_for
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.config import Settings
 from claimbridge.crypto.sealing import FieldSealer

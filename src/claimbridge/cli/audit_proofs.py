@@ -27,8 +27,8 @@ from claimbridge.audit.proofs import (
     verify_consistency_proof,
     verify_inclusion_proof,
 )
-from claimbridge.cli.common import JsonOption, console, print_json
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import JsonOption, console, print_json
 from claimbridge.cli.remote import CaOption, Remote, ServerOption, TokenOption
 from claimbridge.datadir import write_private_file
 from claimbridge.errors import ValidationFailed

@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 from claimbridge.access.principal import Principal
 from claimbridge.audit.record import unit_of_work
 from claimbridge.billing.outbound import DEFAULT_LIMIT, MAX_LIMIT, Outbound, outbound_837p
-from claimbridge.cli.common import DataDirOption, JsonOption, console, opened, print_json
+from claimbridge.cli.common import opened
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.datadir import DEFAULT_DATA_DIR, write_private_file
 from claimbridge.errors import NotFound, ValidationFailed

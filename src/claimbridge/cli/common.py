@@ -1,18 +1,18 @@
-"""Options every command shares, and how commands print."""
+"""What commands that open a data directory share: settings, the passphrase prompt, ``opened``.
+
+The options and printing every command shares are in ``output``.
+"""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
-from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,34 +26,10 @@ from claimbridge.instance.open import open_database, require_initialised
 from claimbridge.storage.blobs import BlobStore
 from claimbridge.storage.db import make_sessionmaker
 
-DataDirOption = Annotated[
-    Path,
-    typer.Option(
-        "--data-dir",
-        envvar="CLAIMBRIDGE_DATA_DIR",
-        help="The instance's data directory.",
-        show_default=True,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-console = Console(highlight=False)
-
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:
     given = {name: value for name, value in overrides.items() if value is not None}
     return load_settings(data_dir, **given)
-
-
-def print_json(value: Any, *, one_line: bool = False) -> None:
-    """JSON on stdout; ``one_line`` for streams a program reads line by line."""
-    text = json.dumps(value, default=str) if one_line else json.dumps(value, indent=2, default=str)
-    print(text, flush=True)
-
-
-def private_umask() -> None:
-    """Files this process creates are ours alone unless a mode says otherwise."""
-    os.umask(0o077)
 
 
 def ask_passphrase(question: str) -> str:

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from claimbridge.audit.record import LOCAL_OPERATOR, Event, record
-from claimbridge.cli.common import DataDirOption, JsonOption, console, print_json, settings_for
+from claimbridge.cli.common import settings_for
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.instance.open import open_database, require_initialised

@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 
 from claimbridge.audit.record import unit_of_work
 from claimbridge.cli import offboarding
-from claimbridge.cli.common import DataDirOption, JsonOption, console, opened, print_json
+from claimbridge.cli.common import opened
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.errors import NotFound

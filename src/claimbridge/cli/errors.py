@@ -17,7 +17,6 @@ from contextlib import contextmanager
 import click
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError
 
 from claimbridge import errors
 from claimbridge.crypto.errors import KeyFileError, TokenError
@@ -51,6 +50,13 @@ def exit_code_for(exc: errors.ClaimbridgeError) -> int:
     return EX_FAILURE
 
 
+def _database_unavailable(exc: Exception) -> bool:
+    # SQLAlchemy's OperationalError, without importing SQLAlchemy: a command
+    # that reads files only (``x12``) never loads it, and then cannot raise it.
+    exceptions = sys.modules.get("sqlalchemy.exc")
+    return exceptions is not None and isinstance(exc, exceptions.OperationalError)
+
+
 @contextmanager
 def reported(*, as_json: bool, leave: Callable[[int], None] = sys.exit) -> Iterator[None]:
     """Run a command body; report any error in the chosen shape and exit."""
@@ -60,35 +66,26 @@ def reported(*, as_json: bool, leave: Callable[[int], None] = sys.exit) -> Itera
         log.debug("command failed: %s (%s)", exc.code, exc.detail)
         _report(exc.to_dict(), as_json=as_json)
         leave(exit_code_for(exc))
-    except OperationalError:
-        # The database is busy (SQLite's lock) or unreachable: nothing half
-        # done stays behind (the transaction rolled back); run it again.
-        log.debug("database unavailable", exc_info=True)
-        _report(
-            {
-                "code": "storage_unavailable",
-                "message": "The database is busy or unavailable; run the command again.",
-                "where": None,
-            },
-            as_json=as_json,
-        )
-        leave(EX_TEMPFAIL)
     except click.exceptions.Exit:
         raise  # a command's own deliberate exit (typer.Exit), not an error
     except KeyboardInterrupt:
         _report({"code": "interrupted", "message": "Interrupted.", "where": None}, as_json=as_json)
         leave(130)
-    except Exception:  # the CLI's edge: never show a traceback
-        log.debug("unexpected error", exc_info=True)
-        _report(
-            {
-                "code": "internal_error",
-                "message": "The command stopped on an unexpected error.",
-                "where": None,
-            },
-            as_json=as_json,
-        )
-        leave(EX_SOFTWARE)
+    except Exception as exc:  # the CLI's edge: never show a traceback
+        if _database_unavailable(exc):
+            # The database is busy (SQLite's lock) or unreachable: nothing half
+            # done stays behind (the transaction rolled back); run it again.
+            log.debug("database unavailable", exc_info=True)
+            code = "storage_unavailable"
+            message = "The database is busy or unavailable; run the command again."
+            exit_code = EX_TEMPFAIL
+        else:
+            log.debug("unexpected error", exc_info=True)
+            code = "internal_error"
+            message = "The command stopped on an unexpected error."
+            exit_code = EX_SOFTWARE
+        _report({"code": code, "message": message, "where": None}, as_json=as_json)
+        leave(exit_code)
 
 
 def _report(error: dict[str, str | None], *, as_json: bool) -> None:

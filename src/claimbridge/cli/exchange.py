@@ -35,15 +35,9 @@ from rich.progress import (
 )
 
 from claimbridge.cli.audit_proofs import public_key_argument
-from claimbridge.cli.common import (
-    DataDirOption,
-    JsonOption,
-    ask_passphrase,
-    console,
-    print_json,
-    settings_for,
-)
+from claimbridge.cli.common import ask_passphrase, settings_for
 from claimbridge.cli.errors import EX_DATAERR, reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.cli.remote import (
     CaOption,
     CertKeyOption,

@@ -6,8 +6,9 @@ import dataclasses
 
 from rich.markup import escape
 
-from claimbridge.cli.common import DataDirOption, JsonOption, console, print_json, settings_for
+from claimbridge.cli.common import settings_for
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.instance.setup import InitReport, init_instance

@@ -26,8 +26,9 @@ from rich.table import Table
 
 from claimbridge.access.principal import Principal
 from claimbridge.audit.record import LOCAL_OPERATOR
-from claimbridge.cli.common import DataDirOption, JsonOption, console, opened, print_json
+from claimbridge.cli.common import opened
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.errors import NotFound, ValidationFailed

@@ -12,15 +12,9 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from claimbridge.cli.common import (
-    DataDirOption,
-    JsonOption,
-    ask_passphrase,
-    console,
-    opened,
-    print_json,
-)
+from claimbridge.cli.common import ask_passphrase, opened
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.datadir import DEFAULT_DATA_DIR
 from claimbridge.errors import Conflict

@@ -1,31 +1,81 @@
-"""The ``claimbridge`` console command."""
+"""The ``claimbridge`` console command.
+
+Each command's module is imported when that command runs, or when help
+lists the commands: ``claimbridge x12 validate`` does not wait for the
+database, web and FHIR stacks that other commands use.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-from claimbridge.cli import access as access_command
-from claimbridge.cli import audit as audit_command
-from claimbridge.cli import billing as billing_command
-from claimbridge.cli import database as database_command
-from claimbridge.cli import demo as demo_command
-from claimbridge.cli import engagements as engagements_command
-from claimbridge.cli import exchange as exchange_command
-from claimbridge.cli import init as init_command
-from claimbridge.cli import integrity as integrity_command
-from claimbridge.cli import keys as keys_command
-from claimbridge.cli import scrub as scrub_command
-from claimbridge.cli import serve as serve_command
-from claimbridge.cli import signing_keys as signing_keys_command
-from claimbridge.cli import vendors as vendors_command
-from claimbridge.cli import x12 as x12_command
-from claimbridge.cli.common import private_umask
+from claimbridge.cli.output import private_umask
+
+# Command name to "module:attribute", in the order help lists them. The
+# attribute is a Typer app (a group of commands) or a command function.
+COMMANDS = {
+    "init": "claimbridge.cli.init:init",
+    "demo": "claimbridge.cli.demo:demo",
+    "serve": "claimbridge.cli.serve:serve",
+    "send": "claimbridge.cli.exchange:send",
+    "ingest": "claimbridge.cli.exchange:ingest",
+    "worker": "claimbridge.cli.exchange:worker",
+    "scrub": "claimbridge.cli.scrub:scrub_command",
+    "receipt": "claimbridge.cli.exchange:receipt_app",
+    "signing-key": "claimbridge.cli.signing_keys:app",
+    "keys": "claimbridge.cli.keys:app",
+    "access": "claimbridge.cli.access:app",
+    "audit": "claimbridge.cli.audit:app",
+    "db": "claimbridge.cli.database:app",
+    "x12": "claimbridge.cli.x12:app",
+    "integrity": "claimbridge.cli.integrity:app",
+    "claims": "claimbridge.cli.billing:app",
+    "engagements": "claimbridge.cli.engagements:app",
+    "vendors": "claimbridge.cli.vendors:app",
+}
+
+
+class _Commands(TyperGroup):
+    """The top-level group: builds a command from its module on first use."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._built: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self._built:
+            self._built[cmd_name] = command(cmd_name)
+        return self._built[cmd_name]
+
+
+def command(name: str) -> Any:
+    """The click command for ``name``, its module imported now."""
+    module, attribute = COMMANDS[name].split(":")
+    target = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        built: Any = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        built = typer.main.get_command(single)
+    built.name = name
+    return built
+
 
 app = typer.Typer(
     name="claimbridge",
+    cls=_Commands,
     help="A secure billing exchange between medical practices and billing companies.",
     no_args_is_help=True,
     add_completion=False,
@@ -41,26 +91,6 @@ def _main() -> None:
     # on stderr (it may then show PHI: for a developer's own machine only).
     level = os.environ.get("CLAIMBRIDGE_LOG_LEVEL", "warning").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(message)s")
-
-
-app.command("init")(init_command.init)
-app.command("demo")(demo_command.demo)
-app.command("serve")(serve_command.serve)
-app.command("send")(exchange_command.send)
-app.command("ingest")(exchange_command.ingest)
-app.command("worker")(exchange_command.worker)
-app.command("scrub")(scrub_command.scrub_command)
-app.add_typer(exchange_command.receipt_app, name="receipt")
-app.add_typer(signing_keys_command.app, name="signing-key")
-app.add_typer(keys_command.app, name="keys")
-app.add_typer(access_command.app, name="access")
-app.add_typer(audit_command.app, name="audit")
-app.add_typer(database_command.app, name="db")
-app.add_typer(x12_command.app, name="x12")
-app.add_typer(integrity_command.app, name="integrity")
-app.add_typer(billing_command.app, name="claims")
-app.add_typer(engagements_command.app, name="engagements")
-app.add_typer(vendors_command.app, name="vendors")
 
 
 def main() -> None:

@@ -47,8 +47,9 @@ from rich.table import Table
 from claimbridge.access.principal import Principal
 from claimbridge.audit.record import unit_of_work
 from claimbridge.cli.audit_proofs import public_key_argument
-from claimbridge.cli.common import DataDirOption, Instance, JsonOption, console, opened, print_json
+from claimbridge.cli.common import Instance, opened
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.crypto.passphrase import check_passphrase
 from claimbridge.datadir import DEFAULT_DATA_DIR

@@ -30,8 +30,8 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from claimbridge.cli.common import JsonOption, console, print_json
 from claimbridge.cli.errors import EX_DATAERR, EX_FAILURE, reported
+from claimbridge.cli.output import JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.errors import NotFound, ValidationFailed
 from claimbridge.exchange.manifest import FORMATS

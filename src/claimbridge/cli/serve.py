@@ -8,16 +8,10 @@ import typer
 from rich.markup import escape
 
 from claimbridge.access.mtls import trusted_certificates
-from claimbridge.cli.common import (
-    DataDirOption,
-    JsonOption,
-    ask_passphrase,
-    console,
-    print_json,
-    settings_for,
-)
+from claimbridge.cli.common import ask_passphrase, settings_for
 from claimbridge.cli.errors import reported
 from claimbridge.cli.logs import configure_server_logging
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.crypto.files import SealedFiles
 from claimbridge.crypto.tls import certificate_fingerprint

@@ -19,15 +19,9 @@ import typer
 from rich.table import Table
 
 from claimbridge.audit.record import LOCAL_OPERATOR
-from claimbridge.cli.common import (
-    DataDirOption,
-    JsonOption,
-    ask_passphrase,
-    console,
-    print_json,
-    settings_for,
-)
+from claimbridge.cli.common import ask_passphrase, settings_for
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.crypto.signing import SigningKey
 from claimbridge.datadir import DEFAULT_DATA_DIR

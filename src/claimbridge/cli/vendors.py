@@ -37,8 +37,9 @@ from sqlalchemy.orm import Session
 
 from claimbridge.access.principal import Principal
 from claimbridge.audit.record import unit_of_work
-from claimbridge.cli.common import DataDirOption, JsonOption, console, opened, print_json
+from claimbridge.cli.common import opened
 from claimbridge.cli.errors import reported
+from claimbridge.cli.output import DataDirOption, JsonOption, console, print_json
 from claimbridge.cli.vendors_report import comparison_table, print_assessment, print_questionnaire
 from claimbridge.clock import SystemClock
 from claimbridge.crypto.files import SealedFiles

@@ -9,7 +9,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from claimbridge.cli.common import console
+from claimbridge.cli.output import console
 
 __all__ = ["comparison_table", "print_assessment", "print_questionnaire"]
 

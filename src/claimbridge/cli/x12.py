@@ -25,8 +25,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from claimbridge.cli import x12_report
-from claimbridge.cli.common import JsonOption, console, print_json
 from claimbridge.cli.errors import EX_DATAERR, reported
+from claimbridge.cli.output import JsonOption, console, print_json
 from claimbridge.clock import SystemClock
 from claimbridge.errors import InputError, NotFound
 from claimbridge.formats.x12 import Outcome, Reading, acknowledge, read_transactions, write_999
