@@ -1637,7 +1637,11 @@ COMMANDS: tuple[Command, ...] = (
 
 def cli_commands() -> set[str]:
     def walk(group: Any, prefix: str) -> Iterator[str]:
-        for name, command in group.commands.items():
+        # Through list_commands and get_command: the top level builds its
+        # commands only when asked (``claimbridge.cli.main``).
+        context = group.context_class(group)
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
             full = f"{prefix}{name}"
             if hasattr(command, "commands"):
                 yield from walk(command, f"{full} ")
