@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import typer
@@ -41,22 +42,39 @@ COMMANDS = {
 }
 
 
+class _Built(Mapping[str, Any]):
+    """The commands of ``COMMANDS`` by name, each built when first looked up.
+
+    Every name is there from the start, so typer's "did you mean ...?"
+    sees them all without building any.
+    """
+
+    def __init__(self) -> None:
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        if name not in self._built:
+            self._built[name] = command(name)
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
 class _Commands(TyperGroup):
-    """The top-level group: builds a command from its module on first use."""
+    """The top-level group: a command's module is imported on its first use."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        self._built: dict[str, Any] = {}
+        self.commands = _Built()  # type: ignore[assignment]
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in COMMANDS:
-            return None
-        if cmd_name not in self._built:
-            self._built[cmd_name] = command(cmd_name)
-        return self._built[cmd_name]
 
 
 def command(name: str) -> Any:

@@ -6,8 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from typer.testing import CliRunner
 
-from claimbridge.cli.main import COMMANDS, command
+from claimbridge.cli.main import COMMANDS, app, command
 
 HEAVY = ("fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "fhir", "faker", "httpx")
 
@@ -38,3 +39,10 @@ def test_every_command_is_found_where_the_table_says(name: str) -> None:
 
     assert built.name == name
     assert built.get_short_help_str(200)
+
+
+def test_a_mistyped_command_is_told_the_command_it_resembles() -> None:
+    result = CliRunner().invoke(app, ["kes", "status"])
+
+    assert result.exit_code == 2
+    assert "No such command 'kes'. Did you mean 'keys'?" in result.output
