@@ -69,7 +69,8 @@ NUMBER_QUALIFIERS = {kind: code for code, kind in NUMBER_KINDS.items()}
 
 
 _SHARED_LIMIT = 4096
-_shared: dict[str, tuple[Any, ...]] = {}
+_VARIANTS = 4
+_shared: dict[str, tuple[tuple[Any, Party], ...]] = {}
 _PEOPLE = frozenset({"subscriber", "patient"})
 
 
@@ -122,22 +123,31 @@ class PartyDraft:
         # Providers and payers named on claim after claim (rendering,
         # referring, facility, payer) are the same few parties: one frozen
         # record serves them all. A subscriber's or patient's address is
-        # their own, so only their bare names are worth keeping. The cache
-        # is keyed on the identifier (NM109), whose text hashes quickly; a
-        # hit must match every element the record is made of.
+        # their own, so only their bare names are worth keeping.
         street, city, role = self.street, self.city_line, self.role
         if (street is not None or city is not None) and role in _PEOPLE:
             return self.freeze_all()
-        names = self.name[2:10]
-        probe = (role, names, street, city, self.taxonomy)
-        entry = _shared.get(names[7])
-        if entry is not None and entry[0] == probe:
-            shared: Party = entry[1]
-            return shared
+        # Keyed on the identifier (NM109), whose text hashes quickly. A party
+        # is kept only once its identifier comes again: one named a single
+        # time costs a key, not a record. A hit must match every element the
+        # record is made of; an identifier may come in a few forms (a payer
+        # with and without its address), each kept.
+        e = self.name
+        key = e[9]
+        variants = _shared.get(key)
+        if variants is None:
+            if len(_shared) >= _SHARED_LIMIT:
+                _shared.clear()
+            _shared[key] = ()
+            return self.freeze_all()
+        probe = (role, e, street, city, self.taxonomy)
+        for entry in variants:
+            if entry[0] == probe:
+                shared: Party = entry[1]
+                return shared
         party = self.freeze_all()
-        if len(_shared) >= _SHARED_LIMIT:
-            _shared.clear()
-        _shared[names[7]] = (probe, party)
+        if len(variants) < _VARIANTS:
+            _shared[key] = (*variants, (probe, party))
         return party
 
     def freeze_all(self) -> Party:

@@ -178,9 +178,10 @@ def test_claims_under_one_subscriber_share_the_context_objects() -> None:
 
 
 def test_a_provider_named_again_is_one_record_but_never_another_providers() -> None:
-    # The reader keeps one record for a provider named on claim after claim;
-    # the same identifier with another address, name or taxonomy is a
-    # provider of its own.
+    # The reader keeps one record for a provider named on claim after claim
+    # (from the second time on: one named once is not worth keeping); the
+    # same identifier with another address, name or taxonomy is a provider
+    # of its own.
     def claim_with(claim_id: str, facility: list[str]) -> list[str]:
         return [f"CLM*{claim_id}*100.00***11:B:1*Y*A*Y*I", *CLAIM[1:7], *facility, *CLAIM[8:]]
 
@@ -190,19 +191,22 @@ def test_a_provider_named_again_is_one_record_but_never_another_providers() -> N
     claims, results = claims_of(
         body(
             HEADER, BILLING, SUBSCRIBER, PATIENT,
-            claim_with("A", site), claim_with("B", site),
-            claim_with("C", moved), claim_with("D", renamed),
+            claim_with("A", site), claim_with("B", site), claim_with("C", moved),
+            claim_with("D", renamed), claim_with("E", site), claim_with("F", moved),
         )
     )  # fmt: skip
 
     facilities = [claim.service_facility for claim in claims]
     assert results[0].outcome is Outcome.ACCEPTED
-    assert facilities[0] is facilities[1]
+    assert facilities[0] == facilities[1] == facilities[4]
+    assert facilities[1] is facilities[4]
+    assert facilities[2] == facilities[5]
+    assert facilities[1] is not facilities[2] and facilities[1] is not facilities[3]
     assert facilities[0] is not None and facilities[2] is not None and facilities[3] is not None
     assert facilities[2].address is not None and facilities[2].address.street2 == "SUITE 2"
     assert facilities[0].address is not None and facilities[0].address.street2 == ""
     assert [facility.name for facility in facilities if facility] == [
-        "NORTH SITE", "NORTH SITE", "NORTH SITE", "SOUTH SITE",
+        "NORTH SITE", "NORTH SITE", "NORTH SITE", "SOUTH SITE", "NORTH SITE", "NORTH SITE",
     ]  # fmt: skip
 
 
