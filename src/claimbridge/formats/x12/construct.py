@@ -75,11 +75,13 @@ def _twin(frozen: type[T], name: str, *, freezes: bool) -> Callable[..., Any]:
     )
     names = [field.name for field in params]
     signature = ", ".join(f"{n}=__default_{n}" if n in defaults else n for n in names)
-    body = "    self = __new(__twin)\n" + "".join(f"    self.{n} = {n}\n" for n in names)
+    # ``twin()``, having no ``__init__`` of its own, is cheaper than
+    # ``object.__new__(twin)``, which goes through a generic wrapper.
+    body = "    self = __twin()\n" + "".join(f"    self.{n} = {n}\n" for n in names)
     if freezes:
         body += "    self.__class__ = __frozen\n"
     body += "    return self\n"
-    namespace: dict[str, Any] = {"__frozen": frozen, "__twin": twin, "__new": object.__new__}
+    namespace: dict[str, Any] = {"__frozen": frozen, "__twin": twin}
     namespace.update((f"__default_{n}", value) for n, value in defaults.items())
     exec(f"def {name}({signature}):\n{body}", namespace)  # noqa: S102 - field names only
     constructor: Callable[..., Any] = namespace[name]
