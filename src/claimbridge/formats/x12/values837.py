@@ -2,7 +2,7 @@
 
 Amounts, quantities and dates repeat a great deal within a file (the same
 fee, one unit, this week's dates), and the records holding them are
-immutable, so each reader keeps a small cache from the element text to the
+immutable, so the readers keep a small cache from the element text to the
 value. A cache is cleared when it fills, which bounds its memory whatever
 the input. Each reader returns ``None`` for text that is not a valid value;
 the caller knows the position and raises.
@@ -37,7 +37,6 @@ _CACHE_LIMIT = 4096
 _MAX_DIGITS = 18
 
 monies: dict[str, Money] = {}
-_day_cache: dict[str, date] = {}
 periods: dict[str, ServicePeriod] = {}
 decimals: dict[str, Decimal] = {}
 
@@ -130,21 +129,19 @@ def format_decimal(value: Decimal) -> str:
 
 
 def day(text: str) -> date | None:
-    """A ``CCYYMMDD`` date; ``None`` if not a real calendar date."""
-    cached = _day_cache.get(text)
-    if cached is not None:
-        return cached
+    """A ``CCYYMMDD`` date; ``None`` if not a real calendar date.
+
+    Not cached: the days read one by one are birth dates (``DMG``), one per
+    person, which would only push the rest out; service dates repeat and
+    are cached as periods.
+    """
     if len(text) != 8 or not text.isascii() or not text.isdigit():
         return None
     try:
         # Eight ASCII digits are ISO 8601's basic form, which fromisoformat reads in C.
-        value = date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
         return None
-    if len(_day_cache) >= _CACHE_LIMIT:
-        _day_cache.clear()
-    _day_cache[text] = value
-    return value
 
 
 def period(qualifier: str, text: str) -> ServicePeriod | None:
