@@ -142,10 +142,12 @@ class HierarchyReader:
         return MissingSegment(message, position=self.position())
 
     def money(self, text: str, element: int, component: int | None = None) -> Money:
-        try:
-            return values837.monies[text]
-        except KeyError:
-            value = values837.money(text)
+        # ``get``, not a subscript in ``try``: claim totals (CLM02) are often
+        # new, and a caught KeyError costs far more than a method call.
+        value = values837.monies.get(text)
+        if value is not None:
+            return value
+        value = values837.money(text)
         if value is None:
             if not text:
                 raise self.missing("A required amount is empty.", element, component)
