@@ -200,7 +200,7 @@ def test_a_provider_named_again_is_one_record_but_never_another_providers() -> N
     assert results[0].outcome is Outcome.ACCEPTED
     assert facilities[0] == facilities[1] == facilities[4]
     assert facilities[1] is facilities[4]
-    assert facilities[2] == facilities[5]
+    assert facilities[2] is facilities[5]  # each form of one identifier is kept
     assert facilities[1] is not facilities[2] and facilities[1] is not facilities[3]
     assert facilities[0] is not None and facilities[2] is not None and facilities[3] is not None
     assert facilities[2].address is not None and facilities[2].address.street2 == "SUITE 2"
