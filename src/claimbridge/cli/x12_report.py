@@ -273,11 +273,26 @@ def report_lines(report: JSON) -> Iterator[str]:
                 )
                 yield from _error_lines(result["errors"], "      ")
     yield from _error_lines(report["errors"], "")
+    yield f"{_summary(report)}: [bold]{_outcome(report['outcome'])}[/bold]"
+
+
+def _summary(report: JSON) -> str:
+    """How many sets were accepted, and which envelopes were rejected though their sets were not."""
     sets = report["sets"]
-    yield (
-        f"{sets['received']} sets, {sets['accepted']} accepted: "
-        f"[bold]{_outcome(report['outcome'])}[/bold]"
-    )
+    parts = [f"{_count(sets['received'], 'transaction set')}, {sets['accepted']} accepted"]
+    interchanges = report["interchanges"]
+    groups = [group for interchange in interchanges for group in interchange["groups"]]
+    for envelopes, name in ((interchanges, "interchange"), (groups, "functional group")):
+        rejected = sum(1 for envelope in envelopes if envelope["outcome"] == "rejected")
+        if rejected:
+            parts.append(f"{rejected} of {_count(len(envelopes), name)} rejected")
+    if report["errors"]:
+        parts.append(f"{_count(len(report['errors']), 'error')} outside any interchange")
+    return "; ".join(parts)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _error_lines(errors: list[JSON], indent: str) -> Iterator[str]:

@@ -22,6 +22,8 @@ VALID_835 = CONFORMANCE / "badx12/edi/X221-multiple-claims-single-check.edi"
 REJECTED_837P = CONFORMANCE / "imsweb-x12-parser/837_5010/x12_bad_valid_code.txt"
 BROKEN_ENVELOPES = CONFORMANCE / "badx12/errors/error_validation.edi"
 NOT_X12 = CONFORMANCE / "imsweb-x12-parser/837_5010/x12_no_isa_line.txt"
+# 156 copies of one interchange: every set is sound, every repeat of ISA13 is not.
+REPEATED_INTERCHANGES = CONFORMANCE / "tastypackets-x12-parser/835/profee-multiple.edi"
 # The x12 command group alone, as its own program: the whole CLI takes seconds to import.
 COMMAND = [sys.executable, "-c", "from claimbridge.cli.x12 import app; app()"]
 
@@ -50,7 +52,7 @@ def test_generate_writes_the_same_valid_file_for_the_same_seed(tmp_path: Path) -
     assert not list(tmp_path.glob(".*.tmp"))
     report = x12("validate", out)
     assert report.exit_code == 0, report.output
-    assert "1 sets, 1 accepted: accepted" in report.stdout
+    assert report.stdout.splitlines()[-1] == "1 transaction set, 1 accepted: accepted"
 
 
 def test_parse_json_prints_one_record_per_generated_claim() -> None:
@@ -123,6 +125,16 @@ def test_rejected_file_exits_65_with_the_error_located() -> None:
     shown = x12("validate", REJECTED_837P)
     assert shown.exit_code == 65
     assert "rejected" in shown.stdout and "segment 9 (NM1), element 1" in shown.stdout
+
+
+def test_the_last_line_says_which_envelopes_were_rejected_when_no_set_was() -> None:
+    result = x12("validate", REPEATED_INTERCHANGES)
+
+    assert result.exit_code == 65
+    assert result.stdout.splitlines()[-1] == (
+        "156 transaction sets, 156 accepted; 155 of 156 interchanges rejected: rejected"
+    )
+    assert result.stdout.count("ISA13 repeats the control number") == 155
 
 
 def test_broken_envelopes_are_reported_at_every_level() -> None:
