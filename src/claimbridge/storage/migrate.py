@@ -7,6 +7,7 @@ tables that disagree corrupt data quietly.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -18,6 +19,18 @@ from sqlalchemy import Engine
 from claimbridge.errors import SchemaOutOfDate
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+# What Alembic says at INFO each time it looks at a database, upgrade or
+# not: noise on the server's stderr and in its log. "Running upgrade ..."
+# and everything else it says still gets through.
+_BOILERPLATE = frozenset({"Context impl %s.", "Will assume %s DDL."})
+
+
+def _not_boilerplate(record: logging.LogRecord) -> bool:
+    return record.msg not in _BOILERPLATE
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_not_boilerplate)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from claimbridge.errors import SchemaOutOfDate
@@ -98,3 +100,22 @@ def test_require_head_refuses_a_database_behind_the_code(empty_db_url: str) -> N
     migrate.upgrade(engine)
     migrate.require_head(engine)
     engine.dispose()
+
+
+def test_an_upgrade_logs_its_steps_but_not_alembics_boilerplate(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'logged.db'}")
+    try:
+        with caplog.at_level(logging.INFO, logger="alembic"):
+            migrate.upgrade(engine)
+            migrate.upgrade(engine)  # at the head already: nothing to say
+    finally:
+        engine.dispose()
+
+    said = [record.getMessage() for record in caplog.records]
+    steps = [message for message in said if message.startswith("Running upgrade")]
+    revisions = ScriptDirectory.from_config(migrate.alembic_config_for_scripts())
+    assert len(steps) == len(list(revisions.walk_revisions()))
+    assert steps[0].startswith("Running upgrade  -> ")
+    assert not [m for m in said if m.startswith(("Context impl", "Will assume"))]
