@@ -15,10 +15,8 @@ import pytest
 
 from claimbridge.access.engagements import EngagementInactive
 from claimbridge.api.problems import status_for
-from claimbridge.config import Settings
 from claimbridge.errors import NotFound
 from claimbridge.storage.orgs import EngagementStatus
-from claimbridge.vendors.watch import sweep
 from tests.functional.vendors.conftest import VendorWorld
 from tests.functional.vendors.gatekit import (
     add_certificate,
@@ -27,8 +25,6 @@ from tests.functional.vendors.gatekit import (
     decide_assessment,
     engagement,
     engagement_without_baa,
-    events,
-    notices,
     read_patient,
     resolve_remediation,
     set_reassessment_months,
@@ -180,23 +176,3 @@ def test_a_billing_company_with_no_engagement_is_told_not_found(
         read_patient(w, biller(w, w.northwind), patient)
     assert not isinstance(caught.value, EngagementInactive)
     assert status_for(caught.value) == 404
-
-
-def test_a_lapse_nobody_asked_about_is_audited_and_announced(vendor_world: VendorWorld) -> None:
-    w = vendor_world
-    today = w.clock.now().date()
-    engaged = w.open_engagement(w.riverside, w.summit, baa_expires=today + timedelta(days=2))
-    w.clock.advance(timedelta(days=3))
-    assert events(w, "vendors:engagement:lapsed", resource_id=engaged) == []
-
-    with w.sessions.begin() as session:  # overnight, the watcher's sweep
-        found = sweep(session, now=w.clock.now(), settings=Settings())
-    # (The database is shared by the run's tests: look at this engagement only.)
-    assert [c.condition for c in found.lapsed if c.engagement_id == engaged] == ["baa_expired"]
-    (event,) = events(w, "vendors:engagement:lapsed", resource_id=engaged)
-    assert (event.outcome, event.tenant_id) == ("denied", w.riverside)
-    lapsed = [n for n in notices(w, engaged) if n.kind == "lapsed"]
-    assert [(n.condition, n.message.startswith("Access stopped")) for n in lapsed] == [
-        ("baa_expired", True)
-    ]
-    assert engagement(w, engaged).status == EngagementStatus.SUSPENDED.value

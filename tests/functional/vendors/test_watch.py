@@ -101,14 +101,20 @@ def test_an_overnight_lapse_is_recorded_once(vendor_world: VendorWorld) -> None:
     today = w.clock.now().date()
     engaged = w.open_engagement(w.riverside, w.summit, baa_expires=today + timedelta(days=1))
     w.clock.advance(timedelta(days=2))
+    assert events(w, "vendors:engagement:lapsed", resource_id=engaged) == []  # nobody asked
 
     first = _sweep(w)
     again = _sweep(w)
 
     assert [c.became for c in first.changes if c.engagement_id == engaged] == ["suspended"]
+    assert [c.condition for c in first.lapsed if c.engagement_id == engaged] == ["baa_expired"]
     assert [c for c in again.changes if c.engagement_id == engaged] == []
-    assert len(events(w, "vendors:engagement:lapsed", resource_id=engaged)) == 1
-    assert [n.kind for n in notices(w, engaged)].count("lapsed") == 1
+    (event,) = events(w, "vendors:engagement:lapsed", resource_id=engaged)
+    assert (event.outcome, event.tenant_id) == ("denied", w.riverside)
+    lapsed = [n for n in notices(w, engaged) if n.kind == "lapsed"]
+    assert [(n.condition, n.message.startswith("Access stopped")) for n in lapsed] == [
+        ("baa_expired", True)
+    ]
     shown = engagement(w, engaged)
     assert (shown.status, shown.lapse_condition, shown.active_until) == (
         EngagementStatus.SUSPENDED.value,
