@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -31,6 +32,24 @@ def test_the_x12_commands_start_without_the_database_or_web_stack() -> None:
     # ``claimbridge x12 validate FILE`` reads a file: it has no use for
     # SQLAlchemy, FastAPI or the FHIR models, whose imports took a second.
     assert _loaded_by("from claimbridge.cli.main import command; command('x12')") == []
+
+
+def test_opening_a_data_directory_checks_the_schema_without_alembic(tmp_path: Path) -> None:
+    # Every command that opens a data directory checks the schema head;
+    # Alembic is loaded only by the commands that change the schema.
+    url = f"sqlite:///{tmp_path / 'check.db'}"
+    code = (
+        "from claimbridge.storage import migrate; from claimbridge.storage.db import make_engine;"
+        f"engine = make_engine({url!r}); migrate.upgrade(engine); engine.dispose()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+    loaded = _loaded_by(
+        "from claimbridge.instance.open import open_database; from claimbridge.config import "
+        f"Settings; open_database(Settings(database_url={url!r}), upgrade=False).dispose()"
+    )
+    assert "sqlalchemy" in loaded
+    assert "alembic" not in loaded
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

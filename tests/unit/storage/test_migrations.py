@@ -39,6 +39,12 @@ def test_history_has_exactly_one_head() -> None:
     assert len(migrate.heads()) == 1
 
 
+def test_the_head_read_from_the_scripts_is_alembics() -> None:
+    # Commands check the schema without importing Alembic (see migrate.py).
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    assert migrate.heads() == tuple(sorted(scripts.get_heads()))
+
+
 @pytest.fixture(scope="module")
 def upgraded_engines() -> Iterator[dict[str, Engine]]:
     engines: dict[str, Engine] = {}
@@ -95,11 +101,22 @@ def test_downgrade_to_base_and_upgrade_again_round_trips(empty_db_url: str) -> N
 
 def test_require_head_refuses_a_database_behind_the_code(empty_db_url: str) -> None:
     engine = make_engine(empty_db_url)
-    with pytest.raises(SchemaOutOfDate):
+    try:
+        assert migrate.current(engine) == ()  # never migrated
+        with pytest.raises(SchemaOutOfDate):
+            migrate.require_head(engine)
+        migrate.upgrade(engine)
         migrate.require_head(engine)
-    migrate.upgrade(engine)
-    migrate.require_head(engine)
-    engine.dispose()
+        assert migrate.current(engine) == migrate.heads()
+
+        migrate.downgrade(engine, "-1")  # one migration behind
+        with engine.connect() as connection:
+            alembic_sees = MigrationContext.configure(connection).get_current_heads()
+        assert migrate.current(engine) == tuple(alembic_sees) != migrate.heads()
+        with pytest.raises(SchemaOutOfDate):
+            migrate.require_head(engine)
+    finally:
+        engine.dispose()
 
 
 def test_an_upgrade_logs_its_steps_but_not_alembics_boilerplate(
@@ -115,7 +132,7 @@ def test_an_upgrade_logs_its_steps_but_not_alembics_boilerplate(
 
     said = [record.getMessage() for record in caplog.records]
     steps = [message for message in said if message.startswith("Running upgrade")]
-    revisions = ScriptDirectory.from_config(migrate.alembic_config_for_scripts())
+    revisions = ScriptDirectory.from_config(migrate.alembic_config())
     assert len(steps) == len(list(revisions.walk_revisions()))
     assert steps[0].startswith("Running upgrade  -> ")
     assert not [m for m in said if m.startswith(("Context impl", "Will assume"))]
